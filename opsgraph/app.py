@@ -1,0 +1,137 @@
+"""create_app(): the Starlette application with /graphql, the REST shim and middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from opsgraph.context import Context
+from opsgraph.db import SessionFactory, create_engine, create_session_factory
+from opsgraph.log import configure_logging, valid_request_id
+from opsgraph.rest.health import health, ready
+from opsgraph.schema.root import schema
+from opsgraph.settings import ConfigError, Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context and JSON bodies for HTTP-level errors."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:  # malformed body, unsupported method, ...
+            response = error_response(exc.status_code, str(exc.detail), "BAD_REQUEST")
+        await response(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            session_factory=request.app.state.session_factory,
+        )
+
+
+def error_response(status: int, message: str, code: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException
+        return await _unexpected_error(request, exc)
+    if exc.status_code == 404:
+        return error_response(404, f"no route for {request.url.path}", "NOT_FOUND")
+    return error_response(exc.status_code, str(exc.detail), "BAD_REQUEST")
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Unexpected error.", "INTERNAL_SERVER_ERROR")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: SessionFactory | None = None,
+) -> Starlette:
+    """Build the app. Tests pass a session factory bound to their own transaction."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if session_factory is not None:
+            app.state.session_factory = session_factory
+            yield {}
+            return
+        if not settings.database_url:
+            raise ConfigError(
+                "OPSGRAPH_DATABASE_URL is not set; start with `opsgraph serve`, which starts "
+                "the embedded PostgreSQL"
+            )
+        engine = create_engine(settings.database_url, settings)
+        app.state.session_factory = create_session_factory(engine)
+        try:
+            yield {}
+        finally:
+            await engine.dispose()
+
+    middleware = [
+        Middleware(
+            CorrelationIdMiddleware,
+            header_name="X-Request-ID",
+            validator=valid_request_id,
+        ),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Mount("/graphql", GraphQLApp(settings)),
+        ],
+        middleware=middleware,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        lifespan=lifespan,
+    )
+    if session_factory is not None:
+        app.state.session_factory = session_factory
+    return app

@@ -1,0 +1,44 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+
+from opsgraph.models.audit import AuditEvent
+from opsgraph.models.base import Base
+from opsgraph.models.customer import Customer, Property
+from opsgraph.models.invoice import Invoice, InvoiceStatus
+from opsgraph.models.order import Order, OrderLine, OrderStatus
+from opsgraph.models.payment import Payment, PaymentMethod
+from opsgraph.models.product import Product, StockLevel, StockMovement, StockReason
+from opsgraph.models.purchase_order import PurchaseOrder, PurchaseOrderState
+from opsgraph.models.ticket import Ticket, TicketPriority, TicketStatus, TimeEntry
+from opsgraph.models.transaction import FinancialTransaction, TransactionKind
+from opsgraph.models.user import ApiKey, Role, RolePermission, User, UserRole
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Customer",
+    "FinancialTransaction",
+    "Invoice",
+    "InvoiceStatus",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Payment",
+    "PaymentMethod",
+    "Product",
+    "Property",
+    "PurchaseOrder",
+    "PurchaseOrderState",
+    "Role",
+    "RolePermission",
+    "StockLevel",
+    "StockMovement",
+    "StockReason",
+    "Ticket",
+    "TicketPriority",
+    "TicketStatus",
+    "TimeEntry",
+    "TransactionKind",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,37 @@
+"""Builds the one Strawberry schema from the per-domain root types."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from opsgraph.errors import DomainError
+from opsgraph.resolvers.customer import CustomerQuery
+
+MASKED_MESSAGE = "Unexpected error."
+
+Query = merge_types("Query", (CustomerQuery,))
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Mask all but deliberate errors: domain errors and GraphQL's own (parse, validation)."""
+    original = error.original_error
+    if original is None:
+        return False
+    return not isinstance(original, DomainError | GraphQLError)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=[
+            lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+            lambda: QueryDepthLimiter(max_depth=12),
+            lambda: MaxAliasesLimiter(max_alias_count=50),
+        ],
+    )
+
+
+schema = build_schema()

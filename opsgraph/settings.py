@@ -1,0 +1,156 @@
+"""Configuration: every setting comes from the environment (prefix ``OPSGRAPH_``) or ``.env``.
+
+``.env.example`` lists every setting with its default; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEV_JWT_SECRET = "dev-insecure-change-me"  # noqa: S105 - the known default, refused in production
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class LogFormat(StrEnum):
+    auto = "auto"  # json in production, readable in development
+    json = "json"
+    console = "console"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPSGRAPH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db; unset starts an embedded PostgreSQL",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
+    db_connect_timeout: int = Field(default=5, ge=1, le=120)
+    data_dir: Path = Field(default=Path(".opsgraph"))
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    environment: Environment = Environment.development
+    jwt_secret: str = DEV_JWT_SECRET
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.auto
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        sqlalchemy_url(value)  # raises ConfigError with a readable message
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.jwt_secret == DEV_JWT_SECRET or not self.jwt_secret:
+                raise ValueError(
+                    "OPSGRAPH_JWT_SECRET must be set to a private value in production "
+                    f"(at least {MIN_JWT_SECRET_LENGTH} characters)"
+                )
+            if len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
+                raise ValueError(
+                    f"OPSGRAPH_JWT_SECRET is too short for production: "
+                    f"{len(self.jwt_secret)} characters, at least {MIN_JWT_SECRET_LENGTH} needed"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is LogFormat.auto:
+            return self.is_production
+        return self.log_format is LogFormat.json
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+def sqlalchemy_url(raw: str) -> URL:
+    """Parse a PostgreSQL URL and point it at the psycopg 3 driver.
+
+    Accepts ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://``; anything else
+    is a ConfigError naming the problem.
+    """
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ConfigError(
+            "database URL is malformed: expected postgresql://user:password@host:port/database"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in {"postgresql", "postgres"}:
+        raise ConfigError(
+            f"database URL must use postgresql://, not {url.drivername}:// "
+            "(PostgreSQL is the only supported database)"
+        )
+    if driver not in {"", "psycopg"}:
+        raise ConfigError(f"database URL driver {driver!r} is not supported; use psycopg")
+    if not url.database:
+        raise ConfigError("database URL names no database: add /<database> after the host")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one ConfigError line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if where:
+            message = f"OPSGRAPH_{where.upper()}: {message}"
+        raise ConfigError(message) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
