@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
+from cross_web import HTTPException as GraphQLHTTPError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -43,8 +44,8 @@ class GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive=receive)
         try:
             response = await self.run(request)
-        except HTTPException as exc:  # malformed body, unsupported method, ...
-            response = error_response(exc.status_code, str(exc.detail), "BAD_REQUEST")
+        except GraphQLHTTPError as exc:  # malformed body, unsupported method, ...
+            response = error_response(exc.status_code, exc.reason, "BAD_REQUEST")
         await response(scope, receive, send)
 
     async def get_context(
@@ -126,7 +127,7 @@ def create_app(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
-            Mount("/graphql", GraphQLApp(settings)),
+            Route("/graphql", GraphQLApp(settings), methods=["GET", "POST"]),
         ],
         middleware=middleware,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},

@@ -1,0 +1,111 @@
+"""Every permission, in one place, and the built-in roles made of them.
+
+Permissions are ``<domain>:<action>`` strings. The guards (auth issue) and the seed data
+read them from here; nothing else spells a permission out.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAINS: Final = (
+    "customer",
+    "property",
+    "product",
+    "stock",
+    "order",
+    "invoice",
+    "payment",
+    "ticket",
+    "time_entry",
+    "purchase_order",
+    "transaction",
+    "report",
+    "user",
+    "role",
+    "api_key",
+    "audit",
+)
+
+PERMISSIONS: Final[frozenset[str]] = frozenset(
+    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")} | {"user:admin"}
+)
+
+
+def _select(*patterns: str) -> frozenset[str]:
+    """Permissions matching ``domain:action`` patterns, where either side may be ``*``."""
+    chosen: set[str] = set()
+    for pattern in patterns:
+        domain, _, action = pattern.partition(":")
+        for permission in PERMISSIONS:
+            p_domain, _, p_action = permission.partition(":")
+            if domain in ("*", p_domain) and action in ("*", p_action):
+                chosen.add(permission)
+    unknown = [p for p in patterns if "*" not in p and p not in PERMISSIONS]
+    if unknown:
+        raise ValueError(f"unknown permissions: {unknown}")
+    return frozenset(chosen)
+
+
+OPERATIONAL = (
+    "customer",
+    "property",
+    "product",
+    "stock",
+    "order",
+    "ticket",
+    "time_entry",
+    "purchase_order",
+)
+
+BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
+    "admin": ("Everything, including users, roles and API keys", PERMISSIONS),
+    "staff": (
+        "Reads everything; writes operational data",
+        _select("*:read") - {"audit:read", "user:read", "role:read", "api_key:read"}
+        | _select(*(f"{d}:write" for d in OPERATIONAL)),
+    ),
+    "accountant": (
+        "Invoices, payments and transactions; reads customers and orders",
+        _select(
+            "invoice:*",
+            "payment:*",
+            "transaction:*",
+            "customer:read",
+            "order:read",
+            "property:read",
+            "report:read",
+        ),
+    ),
+    "support": (
+        "Tickets and time entries; reads customers",
+        _select("ticket:*", "time_entry:*", "customer:read", "property:read"),
+    ),
+    "integration": (
+        "What partner systems need: customers, orders, invoices, payments, purchase orders",
+        _select(
+            "customer:*",
+            "property:*",
+            "order:*",
+            "invoice:*",
+            "payment:*",
+            "purchase_order:*",
+            "product:read",
+            "stock:read",
+        ),
+    ),
+    "customer": (
+        "Customer portal: reads its own customer's data",
+        _select(
+            "customer:read",
+            "property:read",
+            "order:read",
+            "invoice:read",
+            "payment:read",
+            "ticket:read",
+            "ticket:write",
+            "time_entry:read",
+            "purchase_order:read",
+        ),
+    ),
+}

@@ -1,0 +1,199 @@
+"""One PostgreSQL per test run, migrated once; every test isolated.
+
+* ``OPSGRAPH_TEST_DATABASE_URL`` set: that server is used. The run creates its own
+  databases there (a migrated template and clones of it) and drops them at the end, so
+  the URL's own database is only used to connect.
+* unset: an embedded PostgreSQL is started in a temporary directory for the run.
+
+Most tests take ``session`` / ``client``: they run inside one transaction that is rolled
+back afterwards. Tests that must commit for real (concurrency, migrations) take
+``fresh_database_url``: a database cloned from the migrated template, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from opsgraph.app import create_app
+from opsgraph.db import libpq_dsn
+from opsgraph.db.embedded import EmbeddedPostgres
+from opsgraph.db.migrations import upgrade
+from opsgraph.settings import Settings, sqlalchemy_url
+
+TEST_URL_ENV = "OPSGRAPH_TEST_DATABASE_URL"
+
+
+@dataclass
+class PgServer:
+    """A PostgreSQL server the run may create and drop databases on."""
+
+    base: URL
+    created: list[str] = field(default_factory=list)
+
+    def url(self, database: str) -> URL:
+        return self.base.set(database=database)
+
+    def _admin(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(libpq_dsn(self.base), autocommit=True)
+
+    def create_database(self, prefix: str, template: str | None = None) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        with self._admin() as conn:
+            conn.execute(statement)
+        self.created.append(name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        if name in self.created:
+            self.created.remove(name)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    raw = os.environ.get(TEST_URL_ENV, "").strip()
+    if raw:
+        server = PgServer(sqlalchemy_url(raw))
+        yield server
+        for name in list(server.created):
+            server.drop_database(name)
+        return
+    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded") / "pgdata")
+    embedded.start()
+    try:
+        yield PgServer(sqlalchemy_url(embedded.url("postgres")))
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server: PgServer) -> str:
+    """An empty database migrated to head, cloned by every database the tests use."""
+    name = pg_server.create_database("opsgraph_tpl")
+    upgrade(pg_server.url(name))
+    return name
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: PgServer, template_database: str) -> URL:
+    return pg_server.url(pg_server.create_database("opsgraph_test", template=template_database))
+
+
+@pytest.fixture
+def fresh_database_url(pg_server: PgServer, template_database: str) -> Iterator[URL]:
+    """A migrated database of the test's own, for tests that commit for real."""
+    name = pg_server.create_database("opsgraph_fresh", template=template_database)
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def empty_database_url(pg_server: PgServer) -> Iterator[URL]:
+    """An empty, unmigrated database."""
+    name = pg_server.create_database("opsgraph_empty")
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+def make_settings(database_url: URL | str | None = None, **overrides: Any) -> Settings:
+    url = (
+        database_url.render_as_string(hide_password=False)
+        if isinstance(database_url, URL)
+        else database_url
+    )
+    return Settings(_env_file=None, database_url=url, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: URL) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is always rolled back."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(db_conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose commits become savepoints of the test's transaction."""
+    return async_sessionmaker(
+        bind=db_conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+async def session(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, session_factory=session_factory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
