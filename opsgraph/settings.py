@@ -138,10 +138,14 @@ def sqlalchemy_url(raw: str) -> URL:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build Settings, turning validation errors into one ConfigError line."""
+    import os
+
     from pydantic import ValidationError
 
+    # OPSGRAPH_ENV_FILE picks another env file; empty reads none (the tests use that)
+    env_file = os.environ.get("OPSGRAPH_ENV_FILE", ".env") or None
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -40,6 +40,11 @@ from opsgraph.settings import Settings, sqlalchemy_url
 
 TEST_URL_ENV = "OPSGRAPH_TEST_DATABASE_URL"
 
+# The suite sees none of the developer's settings: no OPSGRAPH_* variables, no .env file.
+for _name in [n for n in os.environ if n.startswith("OPSGRAPH_") and n != TEST_URL_ENV]:
+    del os.environ[_name]
+os.environ["OPSGRAPH_ENV_FILE"] = ""
+
 
 @dataclass
 class PgServer:

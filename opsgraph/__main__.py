@@ -1,0 +1,7 @@
+"""``python -m opsgraph``."""
+
+import sys
+
+from opsgraph.cli import main
+
+sys.exit(main())

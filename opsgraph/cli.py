@@ -1,0 +1,273 @@
+"""``opsgraph serve|migrate|seed|create-admin|export-schema``.
+
+Every failure a person can cause ends in one line on stderr and a non-zero exit, never a
+traceback: the ConfigError / DomainError messages are written for that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import getpass
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from opsgraph.settings import ConfigError, Settings, get_settings, load_settings
+
+log = logging.getLogger("opsgraph.cli")
+PROG = "opsgraph"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line naming the problem."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.replace("argument command: invalid choice", "unknown command")
+        self.exit(2, f"{self.prog}: error: {message} (see `{PROG} --help`)\n")
+
+
+def _port_is_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is already in use; stop the other server or "
+                    "choose another with --port / OPSGRAPH_PORT"
+                ) from None
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The configured database, or an embedded PostgreSQL kept running for the block."""
+    from opsgraph.db import check_connection, describe
+
+    if settings.database_url:
+        check_connection(settings.database_url, timeout=settings.db_connect_timeout)
+        log.info("using database %s", describe(settings.database_url))
+        yield settings.database_url
+        return
+    from opsgraph.db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.pgdata)
+    url = embedded.start()
+    log.info("embedded PostgreSQL running in %s", embedded.pgdata)
+    try:
+        yield url
+    finally:
+        embedded.stop()
+        log.info("embedded PostgreSQL stopped")
+
+
+def _migrate(url: str, action: str = "upgrade", revision: str = "head") -> None:
+    from alembic.util.exc import CommandError
+
+    from opsgraph.db import migrations
+
+    try:
+        if action == "upgrade":
+            migrations.upgrade(url, revision)
+        elif action == "downgrade":
+            migrations.downgrade(url, revision)
+        else:
+            current = migrations.current_revision(url)
+            head = migrations.head_revision()
+            state = "at head" if current == head else f"head is {head}"
+            print(f"{current or 'empty (no migrations applied)'} ({state})")
+    except CommandError as exc:
+        raise ConfigError(f"migration failed: {exc}") from None
+
+
+async def _seed_demo(url: str, settings: Settings) -> dict[str, str]:
+    from opsgraph.db import create_engine, create_session_factory
+    from opsgraph.seed import seed_demo
+
+    engine = create_engine(url, settings)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            result = await seed_demo(session, production=settings.is_production)
+        return result.passwords
+    finally:
+        await engine.dispose()
+
+
+def _announce_passwords(passwords: dict[str, str], settings: Settings) -> None:
+    if not passwords:
+        return
+    lines = [f"  {user}: {password}" for user, password in sorted(passwords.items())]
+    note = settings.data_dir / "demo-credentials.txt"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text("Demo users (development only):\n" + "\n".join(lines) + "\n")
+    note.chmod(0o600)
+    print("Demo users created (development only; also saved to", f"{note}):", *lines, sep="\n")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    _port_is_free(host, port)
+    with database(settings) as url:
+        os.environ["OPSGRAPH_DATABASE_URL"] = url  # for the app factory, workers and reloads
+        get_settings.cache_clear()
+        if args.migrate:
+            _migrate(url)
+        if args.seed_demo:
+            _announce_passwords(asyncio.run(_seed_demo(url, settings)), settings)
+        log.info("serving on http://%s:%s (GraphiQL at /graphql)", host, port)
+        uvicorn.run(
+            "opsgraph.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            reload=args.reload,
+            log_config=None,
+            lifespan="on",
+            proxy_headers=True,
+        )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    if args.action == "downgrade" and not args.revision:
+        raise ConfigError("downgrade needs a target revision, e.g. `opsgraph migrate downgrade -1`")
+    with database(settings) as url:
+        _migrate(url, args.action, args.revision or "head")
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
+    with database(settings) as url:
+        if args.customers is None:
+            _announce_passwords(asyncio.run(_seed_demo(url, settings)), settings)
+            print("demo data loaded")
+            return
+        if args.customers < 1:
+            raise ConfigError("--customers must be at least 1")
+        from opsgraph.db import libpq_dsn
+        from opsgraph.seed import seed_bulk
+
+        stats = seed_bulk(libpq_dsn(url), customers=args.customers, seed=args.seed)
+        print(stats.summary())
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+    from opsgraph.errors import DomainError
+
+    password = args.password or os.environ.get("OPSGRAPH_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise ConfigError("no password: pass --password or set OPSGRAPH_ADMIN_PASSWORD")
+        password = getpass.getpass("Password for the new admin: ")
+
+    async def create(url: str) -> None:
+        from opsgraph.db import create_engine, create_session_factory
+        from opsgraph.services.user import create_user
+
+        engine = create_engine(url, settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                await create_user(
+                    session,
+                    username=args.username,
+                    email=args.email,
+                    password=password,
+                    roles=["admin"],
+                )
+        finally:
+            await engine.dispose()
+
+    with database(settings) as url:
+        try:
+            asyncio.run(create(url))
+        except DomainError as exc:
+            raise ConfigError(exc.message) from None
+    print(f"admin user {args.username.strip().lower()!r} created")
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from opsgraph.schema.root import schema
+
+    sdl = schema.as_str().rstrip() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+        return
+    try:
+        Path(args.output).write_text(sdl)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {args.output}: {exc.strerror}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=PROG, description="opsgraph: GraphQL API for operational data")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    serve = commands.add_parser("serve", help="run the HTTP server (embedded PostgreSQL if no URL)")
+    serve.add_argument("--host", help="interface to bind (default OPSGRAPH_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default OPSGRAPH_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=None, help="worker processes")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument("--seed-demo", action="store_true", help="load the demo data (once)")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply, revert or show migrations")
+    migrate.add_argument(
+        "action", nargs="?", default="upgrade", choices=["upgrade", "downgrade", "current"]
+    )
+    migrate.add_argument("revision", nargs="?", help="target revision (default head)")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    seed = commands.add_parser("seed", help="load demo data, or a large data set")
+    seed.add_argument("--customers", type=int, help="make N customers with orders etc.")
+    seed.add_argument("--seed", type=int, default=42, help="random seed for --customers")
+    seed.set_defaults(handler=cmd_seed)
+
+    admin = commands.add_parser("create-admin", help="create a user with the admin role")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", help="or OPSGRAPH_ADMIN_PASSWORD, or asked for")
+    admin.set_defaults(handler=cmd_create_admin)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", "-o", default="-", help="file (default stdout)")
+    export.set_defaults(handler=cmd_export_schema)
+    return parser
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL is always stopped
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        settings = load_settings()
+        from opsgraph.log import configure_logging
+
+        configure_logging(settings)
+        args.handler(args, settings)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

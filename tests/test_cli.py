@@ -1,0 +1,193 @@
+"""The CLI: every mistake a person can make is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import URL
+
+from opsgraph.cli import main
+from opsgraph.db import libpq_dsn
+from opsgraph.db.embedded import bundled_major_version
+from opsgraph.db.migrations import head_revision
+from opsgraph.schema.root import schema
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it: a separate process, the given environment only."""
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "OPSGRAPH_LOG_LEVEL": "WARNING",
+        "OPSGRAPH_ENV_FILE": "",
+    }
+    if "COVERAGE_PROCESS_START" in os.environ:
+        base["COVERAGE_PROCESS_START"] = os.environ["COVERAGE_PROCESS_START"]
+    return subprocess.run(
+        [sys.executable, "-m", "opsgraph", *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("opsgraph: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def url_text(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def test_unknown_command() -> None:
+    assert_one_line_error(run_cli("frobnicate"), "unknown command", "frobnicate")
+
+
+def test_malformed_database_url() -> None:
+    result = run_cli("migrate", env={"OPSGRAPH_DATABASE_URL": "not a url"})
+    assert_one_line_error(result, "OPSGRAPH_DATABASE_URL", "malformed")
+
+
+def test_non_postgres_database_url() -> None:
+    result = run_cli("migrate", env={"OPSGRAPH_DATABASE_URL": "mysql://u@localhost/db"})
+    assert_one_line_error(result, "PostgreSQL is the only supported database")
+
+
+def test_unreachable_database() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli(
+        "migrate", env={"OPSGRAPH_DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/db"}
+    )
+    assert_one_line_error(result, "cannot connect to database", f"127.0.0.1:{port}/db")
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), env={"OPSGRAPH_DATA_DIR": str(tmp_path)})
+    assert_one_line_error(result, f"port {port}", "already in use")
+    assert not (tmp_path / "pgdata").exists()  # refused before starting anything
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run_cli("migrate", env={"OPSGRAPH_DATA_DIR": str(blocker / "sub")})
+    assert_one_line_error(result, "data directory", "cannot be created")
+
+
+def test_data_dir_from_newer_postgres(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    newer = bundled_major_version() + 1
+    (pgdata / "PG_VERSION").write_text(f"{newer}\n")
+    result = run_cli("migrate", env={"OPSGRAPH_DATA_DIR": str(tmp_path)})
+    assert_one_line_error(result, f"PostgreSQL {newer}", "newer than the bundled")
+
+
+def test_data_dir_from_older_postgres(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    (pgdata / "PG_VERSION").write_text("9.6\n")
+    result = run_cli("migrate", env={"OPSGRAPH_DATA_DIR": str(tmp_path)})
+    assert_one_line_error(result, "PostgreSQL 9", "pg_upgrade")
+
+
+def test_production_refuses_default_secret() -> None:
+    result = run_cli("export-schema", env={"OPSGRAPH_ENVIRONMENT": "production"})
+    assert_one_line_error(result, "OPSGRAPH_JWT_SECRET")
+
+
+def test_production_refuses_short_secret() -> None:
+    result = run_cli(
+        "export-schema",
+        env={"OPSGRAPH_ENVIRONMENT": "production", "OPSGRAPH_JWT_SECRET": "short"},
+    )
+    assert_one_line_error(result, "too short")
+
+
+def test_invalid_setting_names_the_variable() -> None:
+    result = run_cli("export-schema", env={"OPSGRAPH_PORT": "eighty"})
+    assert_one_line_error(result, "OPSGRAPH_PORT")
+
+
+def test_export_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "schema.graphql"
+    assert main(["export-schema", "--output", str(target)]) == 0
+    assert target.read_text() == schema.as_str().rstrip() + "\n"
+    assert main(["export-schema"]) == 0
+    assert "type Query" in capsys.readouterr().out
+    assert main(["export-schema", "--output", str(tmp_path / "missing" / "x")]) == 1
+
+
+def test_migrate_upgrade_current_downgrade(
+    empty_database_url: URL, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATABASE_URL", url_text(empty_database_url))
+    assert main(["migrate", "current"]) == 0
+    assert "empty" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert main(["migrate", "current"]) == 0
+    assert f"{head_revision()} (at head)" in capsys.readouterr().out
+    assert main(["migrate", "downgrade"]) == 1
+    assert "needs a target revision" in capsys.readouterr().err
+    assert main(["migrate", "downgrade", "nonsense"]) == 1
+    assert "migration failed" in capsys.readouterr().err
+    assert main(["migrate", "downgrade", "base"]) == 0
+    with psycopg.connect(libpq_dsn(empty_database_url)) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'alembic_version'"
+        ).fetchone()
+    assert tables == (0,)
+
+
+def test_create_admin(
+    fresh_database_url: URL, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATABASE_URL", url_text(fresh_database_url))
+    args = ["create-admin", "--username", "Boss", "--email", "Boss@Example.com"]
+    assert main([*args, "--password", "a-long-password"]) == 0
+    assert "'boss' created" in capsys.readouterr().out
+    assert main([*args, "--password", "a-long-password"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["create-admin", "--username", "x!", "--email", "a@b.se", "--password", "p"]) == 1
+    assert "username" in capsys.readouterr().err
+    with psycopg.connect(libpq_dsn(fresh_database_url)) as conn:
+        row = conn.execute(
+            'SELECT u.email, r.name FROM "user" u JOIN user_role ur ON ur.user_id = u.id'
+            " JOIN role r ON r.id = ur.role_id WHERE u.username = 'boss'"
+        ).fetchall()
+    assert row == [("boss@example.com", "admin")]
+
+
+def test_create_admin_without_password_in_batch(
+    fresh_database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_cli(
+        "create-admin",
+        "--username",
+        "boss",
+        "--email",
+        "boss@example.com",
+        env={"OPSGRAPH_DATABASE_URL": url_text(fresh_database_url)},
+    )
+    assert_one_line_error(result, "no password")
