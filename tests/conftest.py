@@ -46,6 +46,19 @@ for _name in [n for n in os.environ if n.startswith("OPSGRAPH_") and n != TEST_U
 os.environ["OPSGRAPH_ENV_FILE"] = ""
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """A minimal environment for running opsgraph as a user would, plus coverage's hooks."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "OPSGRAPH_LOG_LEVEL": "WARNING",
+        "OPSGRAPH_ENV_FILE": "",
+    }
+    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
+    env.update(extra)
+    return env
+
+
 @dataclass
 class PgServer:
     """A PostgreSQL server the run may create and drop databases on."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -17,21 +16,14 @@ from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import bundled_major_version
 from opsgraph.db.migrations import head_revision
 from opsgraph.schema.root import schema
+from tests.conftest import subprocess_env
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it: a separate process, the given environment only."""
-    base = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "OPSGRAPH_LOG_LEVEL": "WARNING",
-        "OPSGRAPH_ENV_FILE": "",
-    }
-    if "COVERAGE_PROCESS_START" in os.environ:
-        base["COVERAGE_PROCESS_START"] = os.environ["COVERAGE_PROCESS_START"]
     return subprocess.run(
         [sys.executable, "-m", "opsgraph", *args],
-        env={**base, **(env or {})},
+        env=subprocess_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,7 +3,6 @@ demo data, HTTP; then a signal stops the server and the database, leaving no pro
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -14,6 +13,8 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+
+from tests.conftest import subprocess_env
 
 
 def _free_port() -> int:
@@ -32,16 +33,7 @@ def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "OPSGRAPH_DATA_DIR": str(data_dir),
-        "OPSGRAPH_PORT": str(port),
-        "OPSGRAPH_LOG_LEVEL": "WARNING",
-        "OPSGRAPH_ENV_FILE": "",
-    }
-    if "COVERAGE_PROCESS_START" in os.environ:
-        env["COVERAGE_PROCESS_START"] = os.environ["COVERAGE_PROCESS_START"]
+    env = subprocess_env(OPSGRAPH_DATA_DIR=str(data_dir), OPSGRAPH_PORT=str(port))
     return subprocess.Popen(
         [sys.executable, "-m", "opsgraph", "serve", "--migrate", "--seed-demo"],
         env=env,

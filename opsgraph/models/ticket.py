@@ -36,6 +36,7 @@ class Ticket(Base):
             "(status IN ('resolved', 'closed')) = (resolved_at IS NOT NULL)",
             name="resolved_at_matches_status",
         ),
+        CheckConstraint("resolved_at >= created_at", name="resolved_after_created"),
         Index("ix_ticket_lower_subject", text("lower(subject)")),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opsgraph.models.base import Base, CreatedAt, Money, PrimaryKey, fk, one_of
@@ -31,5 +31,8 @@ class FinancialTransaction(Base):
     occurred_on: Mapped[dt.date] = mapped_column(index=True)
     description: Mapped[str] = mapped_column(Text, server_default="")
     created_by: Mapped[int | None] = fk("user.id", ondelete="SET NULL", nullable=True)
-    payment_id: Mapped[int | None] = fk("payment.id", nullable=True)
+    # a payment is booked once
+    payment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("payment.id"), unique=True
+    )
     created_at: Mapped[CreatedAt]

@@ -94,7 +94,9 @@ async def _ensure_users(
 ) -> tuple[dict[str, str], dict[int | str, int]]:
     """Create the demo users that are missing; return their passwords and every demo user's id."""
     names = [username for username, *_ in DEMO_USERS]
-    taken = set((await session.scalars(select(User.username).where(User.username.in_(names)))).all())
+    taken = set(
+        (await session.scalars(select(User.username).where(User.username.in_(names)))).all()
+    )
     missing = [user for user in DEMO_USERS if user[0] not in taken]
     passwords: dict[str, str] = {}
     if missing:
@@ -128,7 +130,7 @@ async def _ensure_users(
             )
         passwords = {name: generated[name] for _, name in created}
     found = await session.execute(select(User.username, User.id).where(User.username.in_(names)))
-    ids: dict[int | str, int] = {username: uid for username, uid in found.tuples()}
+    ids: dict[int | str, int] = dict(found.all())
     for username in names:
         if username not in ids:
             raise ConfigError(

@@ -182,8 +182,8 @@ PAYMENT_METHODS: Final = ("bank_transfer", "bank_transfer", "card", "cash", "oth
 
 # username, e-mail, full name, role
 DEMO_USERS: Final = (
-    ("admin", "admin@opsgraph.local", "Demo Admin", "admin"),
-    ("staff", "staff@opsgraph.local", "Demo Staff", "staff"),
+    ("admin", "admin@opsgraph.example.com", "Demo Admin", "admin"),
+    ("staff", "staff@opsgraph.example.com", "Demo Staff", "staff"),
 )
 
 

@@ -19,6 +19,8 @@ from opsgraph.seed import demo_data as d
 from opsgraph.seed.demo_billing import plan_expenses, plan_invoices
 from opsgraph.seed.demo_data import ADMIN, STAFF, DemoPlan, Ref, money, with_tax
 
+# when, product, delta, reason, order, note
+StockEvent = tuple[dt.datetime, int, int, str, int | None, str]
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
 TICKET_PRIORITIES = ("low", "medium", "high", "urgent")
 
@@ -157,11 +159,11 @@ class _Builder:
             return self.rng.choice(("confirmed", "pending"))
         return self.rng.choices(("completed", "cancelled", "confirmed"), (75, 15, 10))[0]
 
-    def orders(self) -> list[tuple[dt.datetime, int, int, str, int | None, str]]:
+    def orders(self) -> list[StockEvent]:
         """Orders and lines; returns the stock events they cause."""
         rng, plan = self.rng, self.plan
         customers = plan.rows("customer")
-        events: list[tuple[dt.datetime, int, int, str, int | None, str]] = []
+        events: list[StockEvent] = []
         for i in range(d.ORDERS):
             customer = i if i < 2 else rng.randrange(len(customers))
             placed = d.START + dt.timedelta(minutes=i * 6480 + rng.randint(0, 2880))
@@ -203,9 +205,9 @@ class _Builder:
                     events.append((back, product, quantity, "cancellation", i, note))
         return events
 
-    def stock(self, events: list[tuple[dt.datetime, int, int, str, int | None, str]]) -> None:
+    def stock(self, events: list[StockEvent]) -> None:
         before = d.START - dt.timedelta(days=1)
-        timeline = [
+        timeline: list[StockEvent] = [
             (before, p, qty, "initial", None, "Ingående saldo")
             for p, (*_, qty) in enumerate(d.PRODUCTS)
         ]

@@ -20,7 +20,7 @@ async def ensure_builtin_roles(session: AsyncSession) -> dict[str, int]:
         .values([{"name": name, "description": desc} for name, (desc, _) in BUILTIN_ROLES.items()])
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    ids = {name: pk for name, pk in await session.execute(select(Role.name, Role.id))}
+    ids = {row.name: row.id for row in await session.execute(select(Role.name, Role.id))}
     have_permissions = set((await session.scalars(select(RolePermission.role_id).distinct())).all())
     rows = [
         {"role_id": ids[name], "permission": permission}
