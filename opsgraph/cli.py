@@ -111,7 +111,7 @@ def _announce_passwords(passwords: dict[str, str], settings: Settings) -> None:
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text("Demo users (development only):\n" + "\n".join(lines) + "\n")
     note.chmod(0o600)
-    print("Demo users created (development only; also saved to", f"{note}):", *lines, sep="\n")
+    print(f"Demo users created (development only; also saved to {note}):", *lines, sep="\n")
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:

@@ -48,4 +48,5 @@ def configure_logging(settings: Settings) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     quiet_library_logs()
