@@ -15,14 +15,18 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from opsgraph.settings import ConfigError, Settings, get_settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 log = logging.getLogger("opsgraph.cli")
+T = TypeVar("T")
 PROG = "opsgraph"
 
 
@@ -90,17 +94,31 @@ def _migrate(url: str, action: str = "upgrade", revision: str = "head") -> None:
         raise ConfigError(f"migration failed: {exc}") from None
 
 
-async def _seed_demo(url: str, settings: Settings) -> dict[str, str]:
+def _in_transaction(
+    url: str, settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run ``work`` in one session and transaction, committed when it returns."""
     from opsgraph.db import create_engine, create_session_factory
+
+    async def run() -> T:
+        engine = create_engine(url, settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _seed_demo(url: str, settings: Settings) -> dict[str, str]:
     from opsgraph.seed import seed_demo
 
-    engine = create_engine(url, settings)
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            result = await seed_demo(session, production=settings.is_production)
+    async def work(session: AsyncSession) -> dict[str, str]:
+        result = await seed_demo(session, production=settings.is_production)
         return result.passwords
-    finally:
-        await engine.dispose()
+
+    return _in_transaction(url, settings, work)
 
 
 def _announce_passwords(passwords: dict[str, str], settings: Settings) -> None:
@@ -126,7 +144,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.migrate:
             _migrate(url)
         if args.seed_demo:
-            _announce_passwords(asyncio.run(_seed_demo(url, settings)), settings)
+            _announce_passwords(_seed_demo(url, settings), settings)
         log.info("serving on http://%s:%s (GraphiQL at /graphql)", host, port)
         uvicorn.run(
             "opsgraph.app:create_app",
@@ -151,7 +169,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
     with database(settings) as url:
         if args.customers is None:
-            _announce_passwords(asyncio.run(_seed_demo(url, settings)), settings)
+            _announce_passwords(_seed_demo(url, settings), settings)
             print("demo data loaded")
             return
         if args.customers < 1:
@@ -172,26 +190,16 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
             raise ConfigError("no password: pass --password or set OPSGRAPH_ADMIN_PASSWORD")
         password = getpass.getpass("Password for the new admin: ")
 
-    async def create(url: str) -> None:
-        from opsgraph.db import create_engine, create_session_factory
+    async def create(session: AsyncSession) -> None:
         from opsgraph.services.user import create_user
 
-        engine = create_engine(url, settings)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                await create_user(
-                    session,
-                    username=args.username,
-                    email=args.email,
-                    password=password,
-                    roles=["admin"],
-                )
-        finally:
-            await engine.dispose()
+        await create_user(
+            session, username=args.username, email=args.email, password=password, roles=["admin"]
+        )
 
     with database(settings) as url:
         try:
-            asyncio.run(create(url))
+            _in_transaction(url, settings, create)
         except DomainError as exc:
             raise ConfigError(exc.message) from None
     print(f"admin user {args.username.strip().lower()!r} created")

@@ -183,3 +183,30 @@ def test_create_admin_without_password_in_batch(
         env={"OPSGRAPH_DATABASE_URL": url_text(fresh_database_url)},
     )
     assert_one_line_error(result, "no password")
+
+
+def test_seed_demo_then_bulk(
+    fresh_database_url: URL,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATABASE_URL", url_text(fresh_database_url))
+    monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
+    assert main(["seed"]) == 0
+    first = capsys.readouterr().out
+    assert "demo data loaded" in first
+    assert "admin:" in first
+    saved = tmp_path / "demo-credentials.txt"
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert first.split("admin: ")[1].split()[0] in saved.read_text()
+    assert main(["seed"]) == 0
+    assert "admin:" not in capsys.readouterr().out  # idempotent: no new users
+    assert main(["seed", "--customers", "0"]) == 1
+    assert "at least 1" in capsys.readouterr().err
+    assert main(["seed", "--customers", "5"]) == 0
+    assert "customers 5" in capsys.readouterr().out
+    monkeypatch.setenv("OPSGRAPH_ENVIRONMENT", "production")
+    monkeypatch.setenv("OPSGRAPH_JWT_SECRET", "p" * 40)
+    assert main(["seed"]) == 1
+    assert "development only" in capsys.readouterr().err
