@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from opsgraph.db import SessionFactory
+from opsgraph.loaders import Loaders
 from opsgraph.settings import Settings
 
 
@@ -21,9 +25,22 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     session_factory: SessionFactory
+    # Strawberry resolves sibling fields concurrently; reads take turns on this lock so a
+    # session (and, in tests, the one shared connection) is never used by two at once.
+    _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.fetch)
+
+    async def fetch(self, statement: Executable) -> Sequence[Any]:
+        """Run one read statement and return all its rows."""
+        async with self._read_lock, self.session_factory() as session:
+            result = await session.execute(statement)
+            return result.all()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
-        """A session for one read; each resolver takes its own, never shared across tasks."""
-        async with self.session_factory() as session:
+        """A session for a service call that reads; it takes its turn like the loaders."""
+        async with self._read_lock, self.session_factory() as session:
             yield session

@@ -1,0 +1,101 @@
+"""Dataloaders, created per request: one per (entity, key) and per page shape.
+
+``Loaders`` is the per-request registry. Loaders are made on first use from the
+declarative mapping, so there is one mechanism for every relation instead of a
+hand-written loader each; names follow ``<entity>_by_<key>``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Executable, Row
+from strawberry.dataloader import DataLoader
+
+from opsgraph.loaders import sql
+from opsgraph.loaders.sql import PageSpec
+from opsgraph.schema.mapping import ENTITIES, Relation
+
+Fetch = Callable[[Executable], Awaitable[Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row[Any]]
+    has_next: bool
+    has_previous: bool
+
+
+def cut_page(rows: list[Row[Any]], spec: PageSpec) -> Page:
+    """Trim the look-ahead row and restore natural order for backward pages."""
+    more = len(rows) > spec.limit
+    rows = rows[: spec.limit]
+    if spec.backwards:
+        rows.reverse()
+        return Page(rows, has_next=spec.before is not None, has_previous=more)
+    return Page(rows, has_next=more, has_previous=spec.after is not None)
+
+
+class Loaders:
+    """The loaders of one request. Never shared across requests."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self.fetch = fetch
+        self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+
+    def _get(self, name: Any, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        loader = self._loaders.get(name)
+        if loader is None:
+            loader = self._loaders[name] = make()
+        return loader
+
+    def by_key(self, entity: str, column: str = "id") -> DataLoader[Any, Row[Any] | None]:
+        """``<entity>_by_<column>``: one row per key, or None."""
+        target = ENTITIES[entity]
+
+        async def load(keys: list[Any]) -> list[Row[Any] | None]:
+            rows = await self.fetch(sql.rows_by_key(target, column, keys))
+            found = {getattr(row, column): row for row in rows}
+            return [found.get(key) for key in keys]
+
+        return self._get((entity, "by", column), lambda: DataLoader(load))
+
+    def one(self, relation: Relation) -> DataLoader[Any, Row[Any] | None]:
+        return self.by_key(relation.target, relation.remote)
+
+    def children(self, relation: Relation, spec: PageSpec) -> DataLoader[Any, Page]:
+        """``<entities>_by_<parent key>``: one page per parent, all parents in one statement."""
+
+        async def load(keys: list[Any]) -> list[Page]:
+            rows = await self.fetch(sql.page_of_children(relation, keys, spec))
+            grouped: dict[Any, list[Row[Any]]] = defaultdict(list)
+            for row in rows:
+                grouped[row.graph_parent].append(row)
+            return [cut_page(grouped.get(key, []), spec) for key in keys]
+
+        return self._get((relation, spec), lambda: DataLoader(load))
+
+    def child_counts(
+        self, relation: Relation, filters: tuple[tuple[str, Any], ...]
+    ) -> DataLoader[Any, int]:
+        async def load(keys: list[Any]) -> list[int]:
+            rows = await self.fetch(sql.count_of_children(relation, keys, filters))
+            counts = {row.graph_parent: row.n for row in rows}
+            return [int(counts.get(key, 0)) for key in keys]
+
+        return self._get((relation, "count", filters), lambda: DataLoader(load))
+
+    def computed(
+        self, name: str, build: Callable[[Sequence[Any]], Executable]
+    ) -> DataLoader[Any, Any]:
+        """A batched computed value per key: ``build(keys)`` selects ``(key, value)`` rows."""
+
+        async def load(keys: list[Any]) -> list[Any]:
+            rows = await self.fetch(build(keys))
+            values = {row[0]: row[1] for row in rows}
+            return [values.get(key) for key in keys]
+
+        return self._get(("computed", name), lambda: DataLoader(load))

@@ -1,37 +1,70 @@
-"""GraphQL types for customers."""
+"""GraphQL types for customers and their properties."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 import strawberry
 
-from opsgraph import models
-from opsgraph.schema.node import to_global_id
+from opsgraph.loaders import computed
+from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.node import Node
+from opsgraph.schema.resolve import Info
+
+ZERO = Decimal("0.00")
 
 
-@strawberry.type
-class Customer:
-    id: strawberry.ID
-    external_id: str | None
+@strawberry.type(description="A customer: a company or person the business serves.")
+class Customer(Node):
+    id: strawberry.ID = node_id("Customer")
+    external_id: str | None = strawberry.field(description="Id in the partner system, if any.")
     name: str
     email: str | None
     phone: str | None
-    org_no: str | None
-    order_count: int
+    org_no: str | None = strawberry.field(description="Organisation number.")
+    order_count: int = strawberry.field(description="Orders placed and not cancelled.")
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @classmethod
-    def from_model(cls, row: models.Customer) -> Customer:
-        return cls(
-            id=strawberry.ID(to_global_id("Customer", row.id)),
-            external_id=row.external_id,
-            name=row.name,
-            email=row.email,
-            phone=row.phone,
-            org_no=row.org_no,
-            order_count=row.order_count,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+    properties = many("Customer", "properties", "The customer's properties (sites).")
+    orders = many("Customer", "orders", "The customer's orders.")
+    invoices = many("Customer", "invoices", "The customer's invoices.")
+    payments = many("Customer", "payments", "Payments on the customer's invoices.")
+    tickets = many("Customer", "tickets", "The customer's support tickets.")
+    purchase_orders = many("Customer", "purchase_orders", "Purchase orders from partners.")
+
+    @strawberry.field(description="What is still owed on sent invoices.")
+    async def outstanding_balance(root: Any, info: Info) -> Decimal:
+        loader = info.context.loaders.computed(
+            "customer_outstanding_balance", computed.customer_outstanding_balance
         )
+        value = await loader.load(root.id)
+        return value if value is not None else ZERO
+
+    @strawberry.field(description="Everything the customer has paid, all time.")
+    async def lifetime_value(root: Any, info: Info) -> Decimal:
+        loader = info.context.loaders.computed(
+            "customer_lifetime_value", computed.customer_lifetime_value
+        )
+        value = await loader.load(root.id)
+        return value if value is not None else ZERO
+
+
+@strawberry.type(description="A property (site, address) that belongs to one customer.")
+class Property(Node):
+    id: strawberry.ID = node_id("Property")
+    label: str
+    address_line1: str | None
+    address_line2: str | None
+    postal_code: str | None
+    city: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    notes: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    customer = one("Property", "customer", "The customer that owns the property.", nullable=False)
+    orders = many("Property", "orders", "Orders delivered to this property.")
+    invoices = many("Property", "invoices", "Invoices for this property.")

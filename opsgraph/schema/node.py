@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
+
+import strawberry
 
 from opsgraph.errors import InvalidInput
 
@@ -25,26 +28,36 @@ def to_global_id(type_name: str, pk: int) -> str:
     return _encode(f"{type_name}:{pk}")
 
 
-def parse_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
-    """The primary key in a global id of ``expected_type``; a clear error otherwise."""
+def decode_global_id(value: str, *, field: list[str] | None = None) -> tuple[str, int]:
+    """The type name and primary key in a global id; a clear error when malformed."""
     decoded = _decode(value)
     type_name, _, raw_pk = (decoded or "").partition(":")
-    if not decoded or not raw_pk.isdigit() or not type_name:
-        raise InvalidInput(f"{value!r} is not a valid id", field=[field])
+    if not decoded or not raw_pk.isdigit() or not type_name or len(raw_pk) > 18:
+        raise InvalidInput(f"{value!r} is not a valid id", field=field or ["id"])
+    return type_name, int(raw_pk)
+
+
+def parse_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
+    """The primary key in a global id of ``expected_type``; a clear error otherwise."""
+    type_name, pk = decode_global_id(value, field=[field])
     if type_name != expected_type:
         raise InvalidInput(
             f"id {value!r} belongs to a {type_name}, not a {expected_type}", field=[field]
         )
-    return int(raw_pk)
+    return pk
 
 
-def to_cursor(pk: int) -> str:
-    return _encode(f"cursor:{pk}")
+@strawberry.interface(description="An object with an opaque global id, fetchable by `node(id)`.")
+class Node:
+    id: strawberry.ID
 
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        """Rows are not instances of the type classes: their ``graph_type`` column tells."""
+        return getattr(obj, "graph_type", None) == cls.__name__
 
-def parse_cursor(value: str, *, field: str = "after") -> int:
-    decoded = _decode(value)
-    kind, _, raw_pk = (decoded or "").partition(":")
-    if kind != "cursor" or not raw_pk.isdigit():
-        raise InvalidInput(f"{value!r} is not a valid cursor", field=[field])
-    return int(raw_pk)
+    @classmethod
+    def resolve_type(cls, obj: Any, info: Any, abstract_type: Any) -> str:
+        """Rows from the loaders carry their GraphQL type name in ``graph_type``."""
+        type_name: str = obj.graph_type
+        return type_name

@@ -5,14 +5,11 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
-from strawberry.tools import merge_types
 
 from opsgraph.errors import DomainError
-from opsgraph.resolvers.customer import CustomerQuery
+from opsgraph.resolvers.query import Query
 
 MASKED_MESSAGE = "Unexpected error."
-
-Query = merge_types("Query", (CustomerQuery,))
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -1,0 +1,54 @@
+"""Batched computed values: one statement for all the keys of a level."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Executable, func, select
+
+from opsgraph.loaders.sql import key_array
+from opsgraph.models import Invoice, InvoiceStatus, Payment, StockLevel
+
+
+def invoice_amount_paid(keys: Sequence[Any]) -> Executable:
+    return (
+        select(Payment.invoice_id, func.sum(Payment.amount))
+        .where(Payment.invoice_id == key_array(keys, Payment.invoice_id))
+        .group_by(Payment.invoice_id)
+    )
+
+
+def _paid_per_invoice() -> Any:
+    return (
+        select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
+        .group_by(Payment.invoice_id)
+        .subquery()
+    )
+
+
+def customer_outstanding_balance(keys: Sequence[Any]) -> Executable:
+    paid = _paid_per_invoice()
+    owed = Invoice.total - func.coalesce(paid.c.paid, 0)
+    return (
+        select(Invoice.customer_id, func.sum(owed))
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(Invoice.customer_id == key_array(keys, Invoice.customer_id))
+        .where(Invoice.status == InvoiceStatus.sent.value)
+        .group_by(Invoice.customer_id)
+    )
+
+
+def customer_lifetime_value(keys: Sequence[Any]) -> Executable:
+    return (
+        select(Invoice.customer_id, func.sum(Payment.amount))
+        .join(Payment, Payment.invoice_id == Invoice.id)
+        .where(Invoice.customer_id == key_array(keys, Invoice.customer_id))
+        .group_by(Invoice.customer_id)
+    )
+
+
+def product_quantity_on_hand(keys: Sequence[Any]) -> Executable:
+    return select(StockLevel.product_id, StockLevel.quantity).where(
+        StockLevel.product_id == key_array(keys, StockLevel.product_id)
+    )

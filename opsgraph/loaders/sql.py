@@ -1,0 +1,164 @@
+"""SQL for the loaders, built from the declarative mapping in ``opsgraph.schema.mapping``.
+
+Every statement takes a batch of parent keys (``= ANY(:keys)``), so a level of a query
+costs one statement however many parents it has: pages per parent use ``row_number()``
+over a window partitioned by the parent key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    any_,
+    func,
+    literal,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from opsgraph.schema.mapping import ENTITIES, Entity, Filter, FilterOp, Relation
+from opsgraph.schema.pagination import Cursor
+
+
+def key_array(keys: Sequence[Any], column: Any) -> Any:
+    """``= ANY(:keys)`` with the keys bound as one array of the column's type."""
+    return any_(literal(list(keys), ARRAY(column.type)))
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """Everything that shapes one page query except the parent keys (hashable: a loader key)."""
+
+    ordering: str  # column name
+    descending: bool
+    limit: int
+    backwards: bool  # `last`: read from the end, then reverse
+    after: Cursor | None
+    before: Cursor | None
+    filters: tuple[tuple[str, Any], ...]
+
+
+def filter_conditions(
+    target: Entity, filters: tuple[tuple[str, Any], ...]
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for name, value in filters:
+        spec: Filter = target.filters[name]
+        column = target.table.c[spec.column]
+        if spec.op is FilterOp.eq:
+            conditions.append(column == value)
+        elif spec.op is FilterOp.any_of:
+            conditions.append(column.in_(list(value)))
+        elif spec.op is FilterOp.gte:
+            conditions.append(column >= value)
+        elif spec.op is FilterOp.lte:
+            conditions.append(column <= value)
+        elif spec.op is FilterOp.lt:
+            conditions.append(column < value)
+        else:  # contains
+            escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(column.ilike(f"%{escaped}%", escape="\\"))
+    return conditions
+
+
+def _cursor_conditions(target: Entity, spec: PageSpec) -> list[ColumnElement[bool]]:
+    key = tuple_(target.table.c[spec.ordering], target.table.c.id)
+    conditions: list[ColumnElement[bool]] = []
+    if spec.after is not None:
+        point = tuple_(literal(spec.after.value), literal(spec.after.id))
+        conditions.append(key < point if spec.descending else key > point)
+    if spec.before is not None:
+        point = tuple_(literal(spec.before.value), literal(spec.before.id))
+        conditions.append(key > point if spec.descending else key < point)
+    return conditions
+
+
+def _order(target: Entity, spec: PageSpec) -> list[ColumnElement[Any]]:
+    descending = spec.descending != spec.backwards
+    columns = [target.table.c[spec.ordering]]
+    if spec.ordering != "id":
+        columns.append(target.table.c.id)  # the tie-breaker
+    return [c.desc() if descending else c.asc() for c in columns]
+
+
+def _source(relation: Relation) -> tuple[Entity, FromClause, ColumnElement[Any]]:
+    """The target entity, what to select from, and the column holding the parent key."""
+    target = ENTITIES[relation.target]
+    table = target.table
+    if relation.through is not None:
+        link, parent_col, target_col = relation.through
+        return target, table.join(link, link.c[target_col] == table.c.id), link.c[parent_col]
+    if relation.via is not None:
+        middle, middle_key, target_col = relation.via
+        joined = table.join(middle, middle.c[middle_key] == table.c[target_col])
+        return target, joined, middle.c[relation.remote]
+    return target, table, table.c[relation.remote]
+
+
+def page_of_children(relation: Relation, keys: Sequence[Any], spec: PageSpec) -> Select[Any]:
+    target, source, parent = _source(relation)
+    rank = func.row_number().over(partition_by=parent, order_by=_order(target, spec))
+    inner = (
+        select(*target.columns(), parent.label("graph_parent"), rank.label("graph_rank"))
+        .select_from(source)
+        .where(parent == key_array(keys, parent))
+        .where(*filter_conditions(target, spec.filters))
+        .where(*_cursor_conditions(target, spec))
+        .subquery()
+    )
+    return (
+        select(inner)
+        .where(inner.c.graph_rank <= spec.limit + 1)
+        .order_by(inner.c.graph_parent, inner.c.graph_rank)
+    )
+
+
+def count_of_children(
+    relation: Relation, keys: Sequence[Any], filters: tuple[tuple[str, Any], ...]
+) -> Select[Any]:
+    target, source, parent = _source(relation)
+    return (
+        select(parent.label("graph_parent"), func.count().label("n"))
+        .select_from(source)
+        .where(parent == key_array(keys, parent))
+        .where(*filter_conditions(target, filters))
+        .group_by(parent)
+    )
+
+
+def page_of_all(
+    target: Entity, spec: PageSpec, scope: Sequence[ColumnElement[bool]] = ()
+) -> Select[Any]:
+    return (
+        select(*target.columns())
+        .where(*scope)
+        .where(*filter_conditions(target, spec.filters))
+        .where(*_cursor_conditions(target, spec))
+        .order_by(*_order(target, spec))
+        .limit(spec.limit + 1)
+    )
+
+
+def count_of_all(
+    target: Entity,
+    filters: tuple[tuple[str, Any], ...],
+    scope: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    return (
+        select(func.count())
+        .select_from(target.table)
+        .where(*scope)
+        .where(*filter_conditions(target, filters))
+    )
+
+
+def rows_by_key(target: Entity, column: str, keys: Sequence[Any]) -> Select[Any]:
+    key = target.table.c[column]
+    return select(*target.columns()).where(key == key_array(keys, key))

@@ -1,0 +1,203 @@
+"""Factories for the fields every type repeats, all read from the mapping.
+
+``many`` makes a nested connection field (first/after/last/before, filter, orderBy),
+``one`` a to-one relation, ``node_id`` the global id; ``filter_input`` and
+``order_input`` derive the input types from an entity's declared filters and orderings.
+"""
+
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from opsgraph.schema import resolve
+from opsgraph.schema.mapping import ENTITIES
+from opsgraph.schema.node import to_global_id
+from opsgraph.schema.pagination import Connection, Direction, window
+
+# type name -> module that defines it (for lazy references across modules)
+TYPE_MODULES = {
+    "Customer": "opsgraph.schema.customer",
+    "Property": "opsgraph.schema.customer",
+    "Product": "opsgraph.schema.product",
+    "StockLevel": "opsgraph.schema.product",
+    "StockMovement": "opsgraph.schema.product",
+    "Order": "opsgraph.schema.order",
+    "OrderLine": "opsgraph.schema.order",
+    "Invoice": "opsgraph.schema.invoice",
+    "Payment": "opsgraph.schema.invoice",
+    "FinancialTransaction": "opsgraph.schema.invoice",
+    "Ticket": "opsgraph.schema.ticket",
+    "TimeEntry": "opsgraph.schema.ticket",
+    "PurchaseOrder": "opsgraph.schema.ticket",
+    "User": "opsgraph.schema.user",
+    "Role": "opsgraph.schema.user",
+    "AuditEvent": "opsgraph.schema.user",
+}
+
+_inputs: dict[str, Any] = {}
+
+
+def connection_of(type_name: str) -> Any:
+    generic: Any = Connection
+    return generic[lazy(type_name)]
+
+
+def lazy(type_name: str) -> Any:
+    return Annotated[type_name, strawberry.lazy(TYPE_MODULES[type_name])]
+
+
+def order_input(entity_name: str) -> Any:
+    key = f"{entity_name}Order"
+    if key not in _inputs:
+        entity = ENTITIES[entity_name]
+        values: Any = Enum(f"{entity_name}OrderField", dict(entity.orderings))  # type: ignore[misc]
+        field_enum = strawberry.enum(
+            values,
+            description=f"What {entity_name} lists can be sorted by (the id breaks ties).",
+        )
+        namespace = {
+            "__annotations__": {"field": field_enum, "direction": Direction},
+            "direction": Direction.ASC,
+        }
+        _inputs[key] = strawberry.input(
+            type(key, (), namespace), description=f"Sort order for {entity_name} lists."
+        )
+    return _inputs[key]
+
+
+def filter_input(entity_name: str) -> Any:
+    key = f"{entity_name}Filter"
+    if key not in _inputs:
+        entity = ENTITIES[entity_name]
+        annotations = {name: spec.graphql_type | None for name, spec in entity.filters.items()}
+        namespace: dict[str, Any] = {"__annotations__": annotations}
+        for name, spec in entity.filters.items():
+            namespace[name] = strawberry.field(default=None, description=spec.description)
+        _inputs[key] = strawberry.input(
+            type(key, (), namespace),
+            description=f"Conditions on {entity_name} lists; all given conditions must hold.",
+        )
+    return _inputs[key]
+
+
+def list_arguments(entity_name: str) -> dict[str, Any]:
+    """Annotations of the arguments every connection field takes."""
+    return {
+        "first": int | None,
+        "after": str | None,
+        "last": int | None,
+        "before": str | None,
+        "filter": filter_input(entity_name) | None,
+        "order_by": order_input(entity_name) | None,
+    }
+
+
+def many(owner: str, name: str, description: str) -> Any:
+    relation = ENTITIES[owner].relations[name]
+    target = relation.target
+
+    async def resolver(
+        root: Any,
+        info: resolve.Info,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+        filter: Any = None,
+        order_by: Any = None,
+    ) -> Any:
+        return await resolve.children(
+            info, root, relation, window(first, after, last, before), order_by, filter
+        )
+
+    resolver.__annotations__ = {
+        "root": Any,
+        "info": resolve.Info,
+        **list_arguments(target),
+        "return": connection_of(target),
+    }
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def one(owner: str, name: str, description: str, *, nullable: bool = True) -> Any:
+    relation = ENTITIES[owner].relations[name]
+
+    async def resolver(root: Any, info: resolve.Info) -> Any:
+        return await resolve.one(info, root, relation)
+
+    target = lazy(relation.target)
+    resolver.__annotations__ = {
+        "root": Any,
+        "info": resolve.Info,
+        "return": target | None if nullable else target,
+    }
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def node_id(type_name: str, key: str = "id") -> Any:
+    def resolver(root: Any) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type_name, getattr(root, key)))
+
+    return strawberry.field(resolver=resolver, description="Opaque global id (Relay).")
+
+
+def root_many(entity_name: str, description: str) -> Any:
+    """A root connection over every row of an entity."""
+    entity = ENTITIES[entity_name]
+
+    async def resolver(
+        info: resolve.Info,
+        first: Any = None,
+        after: Any = None,
+        last: Any = None,
+        before: Any = None,
+        filter: Any = None,
+        order_by: Any = None,
+    ) -> Any:
+        return await resolve.root_list(
+            info, entity, window(first, after, last, before), order_by, filter
+        )
+
+    resolver.__annotations__ = {
+        "info": resolve.Info,
+        **list_arguments(entity_name),
+        "return": connection_of(entity_name),
+    }
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def lookup(entity_name: str, alternate: str, description: str) -> Any:
+    """A root field finding one row by global ``id`` or by a unique ``alternate`` column."""
+    from opsgraph.errors import InvalidInput
+    from opsgraph.schema.node import parse_global_id
+
+    async def resolver(info: resolve.Info, id: Any = None, **alternate_value: Any) -> Any:
+        value = alternate_value.get(alternate)
+        if (id is None) == (value is None):
+            raise InvalidInput(f"give exactly one of id and {_camel(alternate)}", field=["id"])
+        loaders = info.context.loaders
+        if id is not None:
+            return await loaders.by_key(entity_name).load(parse_global_id(id, entity_name))
+        return await loaders.by_key(entity_name, alternate).load(value)
+
+    # Strawberry reads the signature: spell the alternate argument out
+    import inspect
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("info", keyword, annotation=resolve.Info),
+        inspect.Parameter("id", keyword, default=None, annotation=strawberry.ID | None),
+        inspect.Parameter(alternate, keyword, default=None, annotation=str | None),
+    ]
+    returns = lazy(entity_name) | None
+    resolver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=returns
+    )
+    resolver.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

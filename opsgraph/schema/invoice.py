@@ -1,0 +1,86 @@
+"""GraphQL types for invoices, payments and financial transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from opsgraph.loaders import computed
+from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
+from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.node import Node
+from opsgraph.schema.resolve import Info
+
+ZERO = Decimal("0.00")
+
+
+async def _amount_paid(root: Any, info: Info) -> Decimal:
+    loader = info.context.loaders.computed("invoice_amount_paid", computed.invoice_amount_paid)
+    value = await loader.load(root.id)
+    return value if value is not None else ZERO
+
+
+@strawberry.type(description="An invoice sent (or to be sent) to a customer.")
+class Invoice(Node):
+    id: strawberry.ID = node_id("Invoice")
+    number: str
+    status: InvoiceStatus
+    period_start: dt.date
+    period_end: dt.date
+    issued_date: dt.date
+    due_date: dt.date
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal = strawberry.field(description="subtotal + tax.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    customer = one("Invoice", "customer", "Who is invoiced.", nullable=False)
+    order = one("Invoice", "order", "The order invoiced, if any.")
+    property = one("Invoice", "property", "The property invoiced for, if any.")
+    payments = many("Invoice", "payments", "Payments made on the invoice.")
+
+    @strawberry.field(description="Sum of the invoice's payments.")
+    async def amount_paid(root: Any, info: Info) -> Decimal:
+        return await _amount_paid(root, info)
+
+    @strawberry.field(description="What is still owed: total - amountPaid (0 when void).")
+    async def balance_due(root: Any, info: Info) -> Decimal:
+        if root.status == "void":
+            return ZERO
+        balance: Decimal = root.total - await _amount_paid(root, info)
+        return balance
+
+    @strawberry.field(description="Sent, past its due date and not fully paid.")
+    async def is_overdue(root: Any, info: Info) -> bool:
+        if root.status != "sent" or root.due_date >= dt.date.today():
+            return False
+        return bool(root.total > await _amount_paid(root, info))
+
+
+@strawberry.type(description="A payment against an invoice.")
+class Payment(Node):
+    id: strawberry.ID = node_id("Payment")
+    amount: Decimal
+    paid_at: dt.datetime
+    method: PaymentMethod
+    reference: str = strawberry.field(description="Unique per invoice.")
+    created_at: dt.datetime
+
+    invoice = one("Payment", "invoice", "The invoice paid.", nullable=False)
+
+
+@strawberry.type(description="A bookkeeping entry: income, expense or transfer.")
+class FinancialTransaction(Node):
+    id: strawberry.ID = node_id("FinancialTransaction")
+    kind: TransactionKind
+    amount: Decimal
+    occurred_on: dt.date
+    description: str
+    created_at: dt.datetime
+
+    created_by = one("FinancialTransaction", "created_by", "Who booked it, if known.")
+    payment = one("FinancialTransaction", "payment", "The payment booked, for income.")

@@ -1,0 +1,62 @@
+"""GraphQL types for products and stock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from opsgraph.loaders import computed
+from opsgraph.schema.enums import StockReason
+from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.node import Node
+from opsgraph.schema.resolve import Info
+
+
+@strawberry.type(description="Something the business sells and keeps in stock.")
+class Product(Node):
+    id: strawberry.ID = node_id("Product")
+    sku: str = strawberry.field(description="Stock keeping unit: A-Z, 0-9 and '-', 3-32 long.")
+    name: str
+    description: str
+    unit_price: Decimal
+    active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    stock_level = one("Product", "stock_level", "Current stock level.")
+    movements = many("Product", "movements", "Every change of stock, oldest first by default.")
+    order_lines = many("Product", "order_lines", "Order lines for this product.")
+
+    @strawberry.field(description="Units in stock now.")
+    async def quantity_on_hand(root: Any, info: Info) -> int:
+        loader = info.context.loaders.computed(
+            "product_quantity_on_hand", computed.product_quantity_on_hand
+        )
+        value = await loader.load(root.id)
+        return int(value or 0)
+
+
+@strawberry.type(description="How many units of a product are in stock.")
+class StockLevel(Node):
+    id: strawberry.ID = node_id("StockLevel", key="product_id")
+    quantity: int
+    updated_at: dt.datetime
+
+    product = one("StockLevel", "product", "The product.", nullable=False)
+
+
+@strawberry.type(description="One change of a product's stock, with the level after it.")
+class StockMovement(Node):
+    id: strawberry.ID = node_id("StockMovement")
+    delta: int
+    reason: StockReason
+    quantity_after: int
+    note: str | None
+    created_at: dt.datetime
+
+    product = one("StockMovement", "product", "The product.", nullable=False)
+    order = one("StockMovement", "order", "The order, for sales and cancellations.")
+    actor = one("StockMovement", "actor", "Who moved the stock, if known.")

@@ -1,0 +1,57 @@
+"""GraphQL types for users, roles and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.node import Node
+
+
+@strawberry.type(description="Someone who signs in: staff, or a customer-portal user.")
+class User(Node):
+    id: strawberry.ID = node_id("User")
+    username: str
+    email: str
+    full_name: str
+    is_active: bool
+    last_login_at: dt.datetime | None
+    created_at: dt.datetime
+
+    roles = many("User", "roles", "Roles held by the user.")
+    assigned_tickets = many("User", "assigned_tickets", "Tickets assigned to the user.")
+    customer = one("User", "customer", "For portal users: the customer they belong to.")
+
+
+@strawberry.type(description="A named set of permissions.")
+class Role(Node):
+    id: strawberry.ID = node_id("Role")
+    name: str
+    description: str
+    created_at: dt.datetime
+
+    users = many("Role", "users", "Users holding the role.")
+
+
+@strawberry.type(description="One recorded change: who did what to which entity, when.")
+class AuditEvent(Node):
+    id: strawberry.ID = node_id("AuditEvent")
+    action: str
+    entity_type: str
+    entity_id: int | None
+    changes: JSON = strawberry.field(description="Before/after of the changed fields.")
+    request_id: str | None
+    created_at: dt.datetime
+
+    actor = one("AuditEvent", "actor", "The user who acted, if any.")
+
+    @strawberry.field(description="The API key that acted, if any (its global id).")
+    def actor_api_key_id(root: Any) -> strawberry.ID | None:
+        from opsgraph.schema.node import to_global_id
+
+        key = root.actor_api_key_id
+        return strawberry.ID(to_global_id("ApiKey", key)) if key is not None else None
