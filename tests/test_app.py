@@ -33,12 +33,12 @@ async def test_cors_allows_configured_origins_only(
 async def test_unexpected_error_is_masked_json(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opsgraph.services import customer as service
+    from opsgraph.schema import resolve
 
-    async def boom(*args: object, **kwargs: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(service, "list_customers", boom)
+    monkeypatch.setattr(resolve, "page_of_all", boom)
     response = await client.post("/graphql", json={"query": "{ customers { totalCount } }"})
     assert response.status_code == 200
     body = response.json()

@@ -96,7 +96,4 @@ async def test_dashboard_matches_the_database(gql: GraphQLClient, session: Async
         for order in node["orders"]["edges"]:
             for invoice in order["node"]["invoices"]["edges"]:
                 payments = invoice["node"]["payments"]["edges"]
-                assert len(payments) == 2
-                assert invoice["node"]["number"] in payments[0]["node"]["reference"].replace(
-                    "P-", "G-"
-                )
+                assert [p["node"]["amount"] for p in payments] == ["10.00", "11.00"]
