@@ -57,7 +57,6 @@ class Query:
     tickets = root_many("Ticket", "Support tickets.")
     purchase_orders = root_many("PurchaseOrder", "Purchase orders from partner systems.")
     purchase_order = lookup("PurchaseOrder", "external_id", "One purchase order.")
-    transactions = root_many("FinancialTransaction", "Financial transactions.")
     users = root_many("User", "Users.")
     roles = root_many("Role", "Roles.")
     audit_events = root_many("AuditEvent", "The audit trail, newest last by default.")

@@ -38,6 +38,12 @@ TYPE_MODULES = {
 _inputs: dict[str, Any] = {}
 
 
+def typed(resolver: Any, returns: Any) -> Any:
+    """Give a resolver a return annotation that only exists at run time (lazy types)."""
+    resolver.__annotations__["return"] = returns
+    return resolver
+
+
 def connection_of(type_name: str) -> Any:
     generic: Any = Connection
     return generic[lazy(type_name)]

@@ -5,11 +5,15 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
 
 from opsgraph.errors import DomainError
-from opsgraph.resolvers.query import Query
+from opsgraph.resolvers.query import Query as BaseQuery
+from opsgraph.resolvers.report import ReportQuery
 
 MASKED_MESSAGE = "Unexpected error."
+
+Query = merge_types("Query", (BaseQuery, ReportQuery))
 
 
 def is_unexpected(error: GraphQLError) -> bool:

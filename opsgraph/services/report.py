@@ -1,0 +1,125 @@
+"""Reports: a customer's statement for a period, and a day's key figures.
+
+Days are UTC days: a timestamp belongs to the date it has in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.errors import InvalidInput, NotFound
+from opsgraph.models import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    Ticket,
+    TimeEntry,
+)
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    invoiced: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    invoice_count: int
+
+
+def check_period(start: dt.date, end: dt.date) -> None:
+    if start > end:
+        raise InvalidInput(f"from ({start}) is after to ({end})", field=["from"])
+
+
+async def customer_statement(
+    session: AsyncSession, *, customer_id: int, start: dt.date, end: dt.date
+) -> StatementTotals:
+    """Totals over the customer's invoices issued in [start, end], void ones left out."""
+    check_period(start, end)
+    if await session.get(Customer, customer_id) is None:
+        raise NotFound("no such customer", field=["customerId"])
+    paid = (
+        select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
+        .group_by(Payment.invoice_id)
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Invoice.total), 0),
+                func.coalesce(func.sum(paid.c.paid), 0),
+                func.count(Invoice.id),
+            )
+            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+            .where(
+                Invoice.customer_id == customer_id,
+                Invoice.issued_date.between(start, end),
+                Invoice.status != InvoiceStatus.void.value,
+            )
+        )
+    ).one()
+    invoiced, paid_total, count = Decimal(row[0]), Decimal(row[1]), int(row[2])
+    return StatementTotals(
+        invoiced=invoiced.quantize(ZERO),
+        paid=paid_total.quantize(ZERO),
+        outstanding=(invoiced - paid_total).quantize(ZERO),
+        invoice_count=count,
+    )
+
+
+@dataclass(frozen=True)
+class DailyKpis:
+    date: dt.date
+    orders_placed: int
+    revenue: Decimal
+    payments_received: Decimal
+    tickets_opened: int
+    tickets_resolved: int
+    mean_resolution_hours: float | None
+    billable_minutes: int
+
+
+async def daily_kpis(session: AsyncSession, *, day: dt.date) -> DailyKpis:
+    """Orders placed (not cancelled) and their value, payments received, tickets opened and
+    resolved (with the mean hours from opening to resolving), billable minutes logged."""
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    end = start + dt.timedelta(days=1)
+
+    def within(column: Any) -> ColumnElement[bool]:
+        return and_(column >= start, column < end)
+
+    live = Order.status != OrderStatus.cancelled.value
+    orders = select(
+        func.count().filter(live), func.coalesce(func.sum(Order.total).filter(live), 0)
+    ).where(within(Order.placed_at))
+    payments = select(func.coalesce(func.sum(Payment.amount), 0)).where(within(Payment.paid_at))
+    opened = select(func.count()).select_from(Ticket).where(within(Ticket.created_at))
+    resolved = select(
+        func.count(),
+        func.avg(func.extract("epoch", Ticket.resolved_at - Ticket.created_at) / 3600),
+    ).where(within(Ticket.resolved_at))
+    minutes = select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+        within(TimeEntry.started_at), TimeEntry.billable.is_(True)
+    )
+    order_row = (await session.execute(orders)).one()
+    resolved_row = (await session.execute(resolved)).one()
+    return DailyKpis(
+        date=day,
+        orders_placed=int(order_row[0]),
+        revenue=Decimal(order_row[1]).quantize(ZERO),
+        payments_received=Decimal(await session.scalar(payments) or 0).quantize(ZERO),
+        tickets_opened=int(await session.scalar(opened) or 0),
+        tickets_resolved=int(resolved_row[0]),
+        mean_resolution_hours=round(float(resolved_row[1]), 2) if resolved_row[1] else None,
+        billable_minutes=int(await session.scalar(minutes) or 0),
+    )
