@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 from opsgraph.errors import DomainError
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
+from opsgraph.schema.extensions import StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
 
@@ -31,6 +32,7 @@ def build_schema() -> strawberry.Schema:
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             lambda: QueryDepthLimiter(max_depth=12),
             lambda: MaxAliasesLimiter(max_alias_count=50),
+            StatementCount,
         ],
     )
 

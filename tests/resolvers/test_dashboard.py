@@ -97,3 +97,13 @@ async def test_dashboard_matches_the_database(gql: GraphQLClient, session: Async
             for invoice in order["node"]["invoices"]["edges"]:
                 payments = invoice["node"]["payments"]["edges"]
                 assert [p["node"]["amount"] for p in payments] == ["10.00", "11.00"]
+
+
+async def test_statement_count_in_extensions_when_asked(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    await make_graph(session, 3)
+    plain = await gql(DASHBOARD, {"n": 3})
+    assert "extensions" not in plain or "sqlStatements" not in plain["extensions"]
+    asked = await gql(DASHBOARD, {"n": 3}, **{"X-Opsgraph-Statements": "1"})
+    assert asked["extensions"]["sqlStatements"] >= 5

@@ -1,0 +1,38 @@
+"""Schema extensions of our own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from opsgraph.db.stats import StatementLog, count_statements
+
+STATEMENTS_HEADER = "x-opsgraph-statements"
+
+
+class StatementCount(SchemaExtension):
+    """In development, a request with ``X-Opsgraph-Statements: 1`` gets the number of SQL
+    statements it caused in ``extensions.sqlStatements``."""
+
+    log: StatementLog | None = None
+
+    def _asked(self) -> bool:
+        context: Any = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        request = getattr(context, "request", None)
+        if settings is None or settings.is_production or request is None:
+            return False
+        return bool(request.headers.get(STATEMENTS_HEADER) == "1")
+
+    def on_operation(self) -> Iterator[None]:
+        if not self._asked():
+            yield
+            return
+        with count_statements() as log:
+            self.log = log
+            yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"sqlStatements": self.log.count} if self.log is not None else {}
