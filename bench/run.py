@@ -1,17 +1,21 @@
 """opsgraph benchmarks (`make bench`).
 
-Each benchmark runs on a scratch database and prints what it measured next to its budget,
-as a ratio (< 1.00 is within budget). Today: the bulk data generator that later
-benchmarks load their data with (`opsgraph seed --customers N`, budget 60 s for 10,000
-customers). The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server; a scratch
-database is created and dropped there) or an embedded PostgreSQL in a temporary directory.
+1. The dashboard query through the real HTTP server next to its floor, one json_agg SQL
+   query, measured side by side in one run (targets: <= 6 SQL statements per request,
+   p50 <= 8x the floor).
+2. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
+
+The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server: scratch databases are created
+and dropped there) or an embedded PostgreSQL in a temporary directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
+import platform
 import tempfile
 import time
 import uuid
@@ -21,6 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench.dashboard import bench_floor, bench_graphql, print_table, seed
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
@@ -32,46 +37,75 @@ SEED_BUDGET_CUSTOMERS = 10_000
 
 
 @contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
+def server_url() -> Iterator[object]:
     raw = os.environ.get("OPSGRAPH_BENCH_DATABASE_URL")
-    with contextlib.ExitStack() as stack:
-        if raw:
-            server = sqlalchemy_url(raw)
-        else:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opsgraph-bench-")))
-            embedded = EmbeddedPostgres(tmp / "pgdata")
-            embedded.start()
-            stack.callback(embedded.stop)
-            server = sqlalchemy_url(embedded.url("postgres"))
-        name = f"opsgraph_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if raw:
+        yield sqlalchemy_url(raw)
+        return
+    with tempfile.TemporaryDirectory(prefix="opsgraph-bench-") as tmp:
+        embedded = EmbeddedPostgres(Path(tmp) / "pgdata")
+        embedded.start()
         try:
-            yield libpq_dsn(server.set(database=name))
+            yield sqlalchemy_url(embedded.url("postgres"))
         finally:
-            with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+            embedded.stop()
 
 
-def bench_seed(customers: int) -> None:
-    with scratch_database() as dsn:
-        upgrade(dsn)
+@contextlib.contextmanager
+def scratch_database(server: object) -> Iterator[str]:
+    """A migrated scratch database on ``server``; yields its SQLAlchemy URL text."""
+    name = f"opsgraph_bench_{uuid.uuid4().hex[:8]}"
+    admin = libpq_dsn(server)  # type: ignore[arg-type]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = server.set(database=name)  # type: ignore[attr-defined]
+    try:
+        upgrade(url)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def bench_dashboard(server: object, runs: int, burst: int) -> None:
+    with scratch_database(server) as url:
+        dsn = libpq_dsn(url)
+        seed(dsn)
+        print(
+            f"dashboard query: 100 customers -> 1,000 orders -> 1,000 invoices -> 2,000 payments"
+            f" ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+        )
+        graphql = asyncio.run(bench_graphql(url, runs, burst))
+        floor = asyncio.run(bench_floor(dsn, runs, burst))
+        print_table([graphql, floor])
+
+
+def bench_seed(server: object, customers: int) -> None:
+    with scratch_database(server) as url:
         started = time.perf_counter()
-        stats = seed_bulk(dsn, customers=customers, seed=42)
+        stats = seed_bulk(libpq_dsn(url), customers=customers, seed=42)
         seconds = time.perf_counter() - started
     budget = SEED_BUDGET_SECONDS * customers / SEED_BUDGET_CUSTOMERS
-    print(f"seed --customers {customers}: {seconds:.1f} s (budget {budget:.0f} s)")
+    print(
+        f"\nseed --customers {customers}: {seconds:.1f} s (budget {budget:.0f} s,"
+        f" ratio {seconds / budget:.2f})"
+    )
     print(f"  {stats.summary()}")
-    print(f"  ratio to budget: {seconds / budget:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=SEED_BUDGET_CUSTOMERS)
+    parser.add_argument("--runs", type=int, default=40, help="sequential requests timed")
+    parser.add_argument("--burst", type=int, default=80, help="requests at concurrency 8")
+    parser.add_argument("--skip-seed", action="store_true", help="only the dashboard")
     args = parser.parse_args()
-    bench_seed(args.customers)
+    with server_url() as server:
+        bench_dashboard(server, args.runs, args.burst)
+        if not args.skip_seed:
+            bench_seed(server, args.customers)
 
 
 if __name__ == "__main__":
