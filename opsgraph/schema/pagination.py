@@ -36,8 +36,17 @@ class Direction(Enum):
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    first: strawberry.Private[Any]
+    last: strawberry.Private[Any]
+    sort_column: strawberry.Private[str]
+
+    @strawberry.field(description="Cursor of the first row of the page.")
+    def start_cursor(self) -> str | None:
+        return encode_cursor(self.sort_column, self.first) if self.first is not None else None
+
+    @strawberry.field(description="Cursor of the last row of the page.")
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.sort_column, self.last) if self.last is not None else None
 
 
 @strawberry.type(description="One row of a page and the cursor that points at it.")

@@ -85,8 +85,9 @@ def connection(page: Page, spec: PageSpec, count: Any) -> Connection[Any]:
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor() if edges else None,
-            end_cursor=edges[-1].cursor() if edges else None,
+            first=page.rows[0] if page.rows else None,
+            last=page.rows[-1] if page.rows else None,
+            sort_column=spec.ordering,
         ),
         count=count,
     )
