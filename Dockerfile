@@ -1,10 +1,22 @@
 # opsgraph API image. Build: docker build -t opsgraph .
+
+# GraphiQL's browser files, pinned by package-lock.json, so /graphql works with no internet
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error && npm run --silent vendor
+
 FROM python:3.12-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY opsgraph ./opsgraph
 RUN python -m venv /venv && /venv/bin/pip install .
+# into the installed package, next to the static files it serves; fail the build without them
+COPY --from=assets /src/opsgraph/static/vendor /tmp/vendor
+RUN static="$(/venv/bin/python -c 'from opsgraph.rest.graphiql import STATIC_DIR; print(STATIC_DIR)')" \
+ && rm -rf "$static/vendor" && cp -r /tmp/vendor "$static/vendor" \
+ && /venv/bin/python -c 'import sys; from opsgraph.rest.graphiql import missing_vendor_files as m; sys.exit(", ".join(m()) or None)'
 
 FROM python:3.12-slim
 ENV PATH=/venv/bin:$PATH \

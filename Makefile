@@ -3,12 +3,18 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# GraphiQL's pinned browser files (package.json, package-lock.json), installed by npm and
+# copied into opsgraph/static/vendor/ (git-ignored); rebuilt when the lock file changes
+NPM    ?= $(shell command -v npm 2>/dev/null)
+VENDOR := opsgraph/static/vendor
+ASSETS_STAMP := $(VENDOR)/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
-.PHONY: help install run serve test lint format schema bench clean
+.PHONY: help install assets run serve test lint format schema bench clean
 
 help:
 	@echo "make run     start opsgraph with an embedded PostgreSQL and demo data on :8000"
 	@echo "make test    lint (ruff, mypy) and the whole test suite with coverage"
+	@echo "make assets  install GraphiQL's files for /graphql with npm (make run and make test do it)"
 	@echo "make lint | format | schema | bench | clean"
 
 $(STAMP): pyproject.toml
@@ -22,7 +28,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+ifeq ($(NPM),)
+assets:
+	@echo "npm not found: /graphql will explain how to get GraphiQL (install Node.js, then make assets)"
+else
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	$(NPM) run --silent vendor
+	@touch $@
+endif
+
 run: install
+	@$(MAKE) --no-print-directory assets || \
+		echo "make assets failed: /graphql will explain how to get GraphiQL; serving anyway"
 	$(BIN)/opsgraph serve --migrate --seed-demo
 
 lint: install
@@ -34,7 +54,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint assets
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 schema: install
@@ -44,4 +64,5 @@ bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov \
+		node_modules $(VENDOR)

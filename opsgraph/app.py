@@ -3,50 +3,44 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from cross_web import HTTPException as GraphQLHTTPError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from opsgraph.context import Context
 from opsgraph.db import SessionFactory, create_engine, create_session_factory
 from opsgraph.log import configure_logging, valid_request_id
+from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
+from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
-from opsgraph.schema.root import schema
+from opsgraph.schema.root import MASKED_MESSAGE, schema
 from opsgraph.settings import ConfigError, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and JSON bodies for HTTP-level errors."""
+class GraphQLApp(GraphQLOverHTTP[Context, None]):
+    """Strawberry's view held to GraphQL over HTTP (rest/graphql_http.py), with our context
+    and the offline GraphiQL explorer (rest/graphiql.py) for browsers."""
+
+    masked_message = MASKED_MESSAGE
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        request = Request(scope, receive=receive)
-        try:
-            response = await self.run(request)
-        except GraphQLHTTPError as exc:  # malformed body, unsupported method, ...
-            response = error_response(exc.status_code, exc.reason, "BAD_REQUEST")
-        await response(scope, receive, send)
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return explorer_page(request, cdn=self.settings.graphiql_cdn)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -59,10 +53,10 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
-def error_response(status: int, message: str, code: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
-    )
+def error_response(
+    status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(message, code), status_code=status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -70,7 +64,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return await _unexpected_error(request, exc)
     if exc.status_code == 404:
         return error_response(404, f"no route for {request.url.path}", "NOT_FOUND")
-    return error_response(exc.status_code, str(exc.detail), "BAD_REQUEST")
+    return error_response(exc.status_code, str(exc.detail), "BAD_REQUEST", exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
@@ -127,7 +121,9 @@ def create_app(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
-            Route("/graphql", GraphQLApp(settings), methods=["GET", "POST"]),
+            # every method reaches the view, which answers 405 with Allow: GET, POST itself
+            Route("/graphql", GraphQLApp(settings)),
+            Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
         middleware=middleware,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},

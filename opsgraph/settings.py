@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.auto
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    graphiql_cdn: bool = Field(
+        default=False,
+        description="load GraphiQL's pinned files from a public CDN instead of `make assets`",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

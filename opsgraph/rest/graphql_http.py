@@ -1,0 +1,317 @@
+"""GraphQL over HTTP, as the GraphQL-over-HTTP specification describes it, recommendations included.
+
+Strawberry's ASGI view parses GET and POST requests and executes them; this subclass adds,
+through the view's hooks, what the specification asks for beyond that:
+
+* media types: ``application/graphql-response+json`` whenever the ``Accept`` header allows it
+  (the server's choice when ``application/json`` ranks equal), ``application/json`` for legacy
+  clients that ask only for that or send no ``Accept``; 406 when neither is acceptable.
+  Responses name their charset and vary on ``Accept``.
+* status codes: under ``application/graphql-response+json`` a request error (the document
+  does not parse or validate, the operation cannot be picked, the variables do not coerce)
+  is 400 and the body has no ``data`` entry; field errors during execution stay 200. Under
+  ``application/json`` every well-formed request gets 200.
+* GET runs queries only: a mutation over GET is 405 with ``Allow: POST``.
+* POST bodies must be ``application/json`` in UTF-8 (else 415) and a JSON object (else 400);
+  more than 1 MiB is 413; batching stays off.
+* every HTTP-level error is a JSON body ``{"errors": [{"message", "extensions": {"code"}}]}``
+  with a plain message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+SUPPORTED = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)  # in the server's order of preference
+MAX_BODY_BYTES = 1024 * 1024
+
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_SERVER_ERROR",
+}
+
+ContextT = TypeVar("ContextT")
+RootValueT = TypeVar("RootValueT")
+
+
+class RequestRejected(HTTPException):
+    """An HTTP-level error with extra response headers (``Allow`` for 405)."""
+
+    def __init__(self, status_code: int, reason: str, headers: Mapping[str, str] | None = None):
+        super().__init__(status_code, reason)
+        self.headers = dict(headers or {})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def with_charset(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, or None when none is acceptable.
+
+    No header (or an empty one) is a legacy client: ``application/json``. Otherwise each
+    supported type gets the quality of the most specific range that matches it (RFC 9110,
+    12.5.1); the best positive quality wins, ties go to ``application/graphql-response+json``.
+    """
+    if accept is None or not accept.strip():
+        return APPLICATION_JSON
+    best: dict[str, tuple[int, float]] = {}  # media type -> (specificity, quality)
+    for item in accept.split(","):
+        if not item.strip():
+            continue
+        media_range, *raw_params = (part.strip() for part in item.split(";"))
+        params = {}
+        for raw in raw_params:
+            key, _, value = raw.partition("=")
+            params[key.strip().lower()] = value.strip().strip('"').lower()
+        try:
+            quality = float(params.pop("q", "1"))
+        except ValueError:
+            quality = 0.0
+        charset = params.get("charset")
+        if charset is not None and charset not in {"utf-8", "utf8"}:
+            continue  # we only write UTF-8
+        kind, _, subtype = media_range.lower().partition("/")
+        for media_type in SUPPORTED:
+            own_kind, own_subtype = media_type.split("/")
+            if (kind, subtype) == (own_kind, own_subtype):
+                specificity = 3
+            elif kind == own_kind and subtype == "*":
+                specificity = 2
+            elif (kind, subtype) == ("*", "*"):
+                specificity = 1
+            else:
+                continue
+            if specificity > best.get(media_type, (0, 0.0))[0]:
+                best[media_type] = (specificity, quality)
+    ranked = [(best[m][1], -SUPPORTED.index(m), m) for m in best if best[m][1] > 0]
+    return max(ranked)[2] if ranked else None
+
+
+def limit_body(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises BodyTooLarge once the request body passes ``limit`` bytes."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+        return message
+
+    return limited
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when GraphQL raised a request error: nothing executed, so no ``data`` entry.
+
+    Parse and validation errors come as PreExecutionError; failed variable coercion as a
+    result without data whose errors, unlike field errors, have no path.
+    """
+    if result.data is not None or not result.errors:
+        return False
+    return isinstance(result, PreExecutionError) or all(e.path is None for e in result.errors)
+
+
+class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
+    """Strawberry's ASGI view, held to the GraphQL-over-HTTP specification."""
+
+    max_body_bytes = MAX_BODY_BYTES
+    #: the message the schema's MaskErrors puts on unexpected errors; a request error
+    #: carrying it was a server fault before execution, answered 500 instead of 400
+    masked_message: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # pragma: no cover - create_app routes only HTTP here
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=limit_body(receive, self.max_body_bytes))
+        request.state.graphql_media_type = APPLICATION_JSON  # for errors until negotiated
+        try:
+            response = await self.handle(request)
+        except BodyTooLarge:
+            response = self.error_response(request, 413, self._too_large)
+        except RequestRejected as exc:
+            response = self.error_response(request, exc.status_code, exc.reason, exc.headers)
+        except HTTPException as exc:  # strawberry's: malformed body, missing query, ...
+            headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
+            response = self.error_response(request, exc.status_code, exc.reason, headers)
+        await response(scope, receive, send)
+
+    @property
+    def _too_large(self) -> str:
+        return f"The request body is larger than {self.max_body_bytes} bytes."
+
+    async def handle(self, request: Request) -> Response:
+        """Checks that need the raw request, then Strawberry's own handling (``run``)."""
+        if request.method == "POST":
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.max_body_bytes:
+                raise BodyTooLarge
+            self.check_content_type(request.headers.get("content-type"))
+        if not self.should_render_graphql_ide(StarletteRequestAdapter(request)):
+            media_type = negotiate(request.headers.get("accept"))
+            if media_type is None:
+                raise RequestRejected(
+                    406,
+                    f"Not acceptable: this endpoint answers with {GRAPHQL_RESPONSE_JSON} or "
+                    f"{APPLICATION_JSON}; the Accept header allows neither.",
+                )
+            request.state.graphql_media_type = media_type
+        return await self.run(request)
+
+    @staticmethod
+    def check_content_type(header: str | None) -> None:
+        if not header:
+            raise RequestRejected(
+                415, f"A POST request needs a Content-Type header: use {APPLICATION_JSON}."
+            )
+        media_type, params = parse_content_type(header)
+        charset = params.get("charset", "utf-8").lower()
+        if media_type.lower() != APPLICATION_JSON or charset not in {"utf-8", "utf8"}:
+            raise RequestRejected(
+                415,
+                f"Unsupported Content-Type {header!r}: send the request as "
+                f"{APPLICATION_JSON} in UTF-8.",
+            )
+
+    def error_response(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        media_type: str = request.state.graphql_media_type
+        body = error_body(message, ERROR_CODES.get(status, "BAD_REQUEST"))
+        response = Response(
+            self.encode_json(body),
+            status_code=status,
+            media_type=with_charset(media_type),
+            headers=dict(headers or {}),
+        )
+        response.headers["Vary"] = "Accept"
+        return response
+
+    # Strawberry's hooks
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON in UTF-8 only (``json.loads`` would also guess UTF-16 and UTF-32)."""
+        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Request bodies and the ``variables`` / ``extensions`` parameters are JSON objects.
+
+        A list body would be a batch: batching is off, whatever the schema's configuration.
+        """
+        try:
+            value = super().parse_json(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not valid UTF-8.") from None
+        except RecursionError:
+            raise HTTPException(400, "The JSON is nested too deeply.") from None
+        if isinstance(value, list):
+            raise HTTPException(400, "Batched requests are not supported: send one operation.")
+        if not isinstance(value, dict):
+            raise HTTPException(400, "Expected a JSON object.")
+        return value
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        for operation in data if isinstance(data, list) else [data]:
+            if not isinstance(operation.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
+            # the specification: an empty operationName is the same as none
+            operation.operation_name = operation.operation_name or None
+        return data
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            cause = exc.__cause__
+            # POST allows every operation type, so this is one GET may not run: a mutation
+            if isinstance(cause, InvalidOperationTypeError):
+                kind = cause.operation_type.value
+                raise RequestRejected(
+                    405, f"A {kind} is not allowed over GET; use POST.", {"Allow": "POST"}
+                ) from None
+            if isinstance(cause, CannotGetOperationTypeError):
+                # a GraphQL request error (GetOperation() failed), answered like the others
+                return PreExecutionError(data=None, errors=[GraphQLError(exc.reason)])
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if is_request_error(result):
+            response.pop("data", None)
+            unexpected = isinstance(result, PreExecutionError) and any(
+                error.message == self.masked_message for error in result.errors or ()
+            )
+            request.state.graphql_error_status = 500 if unexpected else 400
+        return response
+
+    async def get_sub_response(self, request: Request | Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.graphql_state = request.state  # type: ignore[attr-defined]
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        state = getattr(sub_response, "graphql_state", None)
+        media_type = getattr(state, "graphql_media_type", APPLICATION_JSON)
+        status = 200
+        if media_type == GRAPHQL_RESPONSE_JSON and not isinstance(response_data, list):
+            status = getattr(state, "graphql_error_status", 200)
+        response = Response(
+            self.encode_json(response_data), status_code=status, media_type=with_charset(media_type)
+        )
+        response.headers.raw.extend(
+            (key, value) for key, value in sub_response.headers.raw if key != b"content-type"
+        )
+        response.headers["Vary"] = "Accept"
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
