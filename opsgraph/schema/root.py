@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
-from strawberry.tools import merge_types
 
 from opsgraph.errors import DomainError
 from opsgraph.resolvers.query import Query as BaseQuery
@@ -14,7 +13,10 @@ from opsgraph.schema.extensions import StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
 
-Query = merge_types("Query", (BaseQuery, ReportQuery))
+
+@strawberry.type(name="Query", description="Everything opsgraph can read.")
+class Query(BaseQuery, ReportQuery):
+    pass
 
 
 def is_unexpected(error: GraphQLError) -> bool:
