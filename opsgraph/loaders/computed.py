@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Executable, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from opsgraph.loaders.sql import key_array
-from opsgraph.models import Invoice, InvoiceStatus, Payment, StockLevel
+from opsgraph.models import Invoice, InvoiceStatus, Payment, RolePermission, StockLevel
 
 
 def invoice_amount_paid(keys: Sequence[Any]) -> Executable:
@@ -51,4 +52,17 @@ def customer_lifetime_value(keys: Sequence[Any]) -> Executable:
 def product_quantity_on_hand(keys: Sequence[Any]) -> Executable:
     return select(StockLevel.product_id, StockLevel.quantity).where(
         StockLevel.product_id == key_array(keys, StockLevel.product_id)
+    )
+
+
+def role_permissions(keys: Sequence[Any]) -> Executable:
+    return (
+        select(
+            RolePermission.role_id,
+            func.array_agg(
+                aggregate_order_by(RolePermission.permission, RolePermission.permission)
+            ),
+        )
+        .where(RolePermission.role_id == key_array(keys, RolePermission.role_id))
+        .group_by(RolePermission.role_id)
     )

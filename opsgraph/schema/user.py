@@ -8,8 +8,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from opsgraph.loaders import computed
 from opsgraph.schema.fields import many, node_id, one
 from opsgraph.schema.node import Node
+from opsgraph.schema.resolve import Info
 
 
 @strawberry.type(description="Someone who signs in: staff, or a customer-portal user.")
@@ -35,6 +37,11 @@ class Role(Node):
     created_at: dt.datetime
 
     users = many("Role", "users", "Users holding the role.")
+
+    @strawberry.field(description="The role's permissions (`<domain>:<action>`), sorted.")
+    async def permissions(root: Any, info: Info) -> list[str]:
+        loader = info.context.loaders.computed("role_permissions", computed.role_permissions)
+        return list(await loader.load(root.id) or [])
 
 
 @strawberry.type(description="One recorded change: who did what to which entity, when.")

@@ -235,3 +235,17 @@ async def test_computed_fields_match_sql(gql: GraphQLClient, session: AsyncSessi
         assert invoice["amountPaid"] == "21.00"
         assert float(invoice["balanceDue"]) == float(invoice["total"]) - 21
         assert invoice["isOverdue"] == (invoice["status"] == "SENT")  # due 2026-04-30
+
+
+async def test_role_permissions_and_users(gql: GraphQLClient, session: AsyncSession) -> None:
+    from opsgraph.auth.permissions import BUILTIN_ROLES
+    from opsgraph.services.role import ensure_builtin_roles
+
+    await ensure_builtin_roles(session)
+    body = await gql(
+        '{ roles(filter: {search: "support"}) { edges { node { name permissions'
+        " users { totalCount } } } } }"
+    )
+    [edge] = body["data"]["roles"]["edges"]
+    assert edge["node"]["permissions"] == sorted(BUILTIN_ROLES["support"][1])
+    assert edge["node"]["users"]["totalCount"] == 0
