@@ -11,7 +11,7 @@ import strawberry
 from opsgraph.loaders import computed
 from opsgraph.schema.fields import many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info
+from opsgraph.schema.resolve import Info, computed_value
 
 ZERO = Decimal("0.00")
 
@@ -37,19 +37,15 @@ class Customer(Node):
 
     @strawberry.field(description="What is still owed on sent invoices.")
     async def outstanding_balance(root: Any, info: Info) -> Decimal:
-        loader = info.context.loaders.computed(
-            "customer_outstanding_balance", computed.customer_outstanding_balance
+        value: Decimal = await computed_value(
+            info, computed.customer_outstanding_balance, root.id, ZERO
         )
-        value = await loader.load(root.id)
-        return value if value is not None else ZERO
+        return value
 
     @strawberry.field(description="Everything the customer has paid, all time.")
     async def lifetime_value(root: Any, info: Info) -> Decimal:
-        loader = info.context.loaders.computed(
-            "customer_lifetime_value", computed.customer_lifetime_value
-        )
-        value = await loader.load(root.id)
-        return value if value is not None else ZERO
+        value: Decimal = await computed_value(info, computed.customer_lifetime_value, root.id, ZERO)
+        return value
 
 
 @strawberry.type(description="A property (site, address) that belongs to one customer.")

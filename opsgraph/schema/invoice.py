@@ -12,15 +12,14 @@ from opsgraph.loaders import computed
 from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
 from opsgraph.schema.fields import many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info
+from opsgraph.schema.resolve import Info, computed_value
 
 ZERO = Decimal("0.00")
 
 
 async def _amount_paid(root: Any, info: Info) -> Decimal:
-    loader = info.context.loaders.computed("invoice_amount_paid", computed.invoice_amount_paid)
-    value = await loader.load(root.id)
-    return value if value is not None else ZERO
+    value: Decimal = await computed_value(info, computed.invoice_amount_paid, root.id, ZERO)
+    return value
 
 
 @strawberry.type(description="An invoice sent (or to be sent) to a customer.")

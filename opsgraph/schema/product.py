@@ -12,7 +12,7 @@ from opsgraph.loaders import computed
 from opsgraph.schema.enums import StockReason
 from opsgraph.schema.fields import many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info
+from opsgraph.schema.resolve import Info, computed_value
 
 
 @strawberry.type(description="Something the business sells and keeps in stock.")
@@ -32,11 +32,7 @@ class Product(Node):
 
     @strawberry.field(description="Units in stock now.")
     async def quantity_on_hand(root: Any, info: Info) -> int:
-        loader = info.context.loaders.computed(
-            "product_quantity_on_hand", computed.product_quantity_on_hand
-        )
-        value = await loader.load(root.id)
-        return int(value or 0)
+        return int(await computed_value(info, computed.product_quantity_on_hand, root.id, 0))
 
 
 @strawberry.type(description="How many units of a product are in stock.")

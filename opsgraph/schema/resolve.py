@@ -7,11 +7,11 @@ loaders' SQLAlchemy ``Row`` objects: scalar fields read them as plain attributes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Executable
 
 from opsgraph.context import Context
 from opsgraph.errors import InvalidInput
@@ -137,3 +137,11 @@ async def root_list(
         return int(total[0][0])
 
     return connection(cut_page(rows, spec), spec, count)
+
+
+async def computed_value(
+    info: Info, build: Callable[[Sequence[Any]], Executable], key: Any, default: Any
+) -> Any:
+    """A batched computed value (``build`` names the loader), or ``default`` when none."""
+    value = await info.context.loaders.computed(build.__name__, build).load(key)
+    return default if value is None else value

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from opsgraph.loaders import computed
 from opsgraph.schema.fields import many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info
+from opsgraph.schema.resolve import Info, computed_value
 
 
 @strawberry.type(description="Someone who signs in: staff, or a customer-portal user.")
@@ -40,8 +40,7 @@ class Role(Node):
 
     @strawberry.field(description="The role's permissions (`<domain>:<action>`), sorted.")
     async def permissions(root: Any, info: Info) -> list[str]:
-        loader = info.context.loaders.computed("role_permissions", computed.role_permissions)
-        return list(await loader.load(root.id) or [])
+        return list(await computed_value(info, computed.role_permissions, root.id, []))
 
 
 @strawberry.type(description="One recorded change: who did what to which entity, when.")
