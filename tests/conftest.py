@@ -13,6 +13,9 @@ back afterwards. Tests that must commit for real (concurrency, migrations) take
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +60,30 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
     env.update(extra)
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(proc: subprocess.Popen[str], base: str, timeout: float = 90) -> None:
+    """Wait until ``opsgraph serve`` answers /ready with 200; fail with its output if it
+    exits or takes longer than ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"opsgraph serve exited ({proc.returncode}):\n{out}\n{err}")
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"opsgraph serve did not become ready in {timeout:.0f} s")
 
 
 @dataclass

@@ -4,23 +4,15 @@ demo data, HTTP; then a signal stops the server and the database, leaving no pro
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.conftest import subprocess_env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import free_port, subprocess_env, wait_ready
 
 
 def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -43,33 +35,17 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
-def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"server exited early ({proc.returncode}):\n{out}\n{err}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    pytest.fail("server did not become ready")
-
-
 QUERY = '{ customer(externalId: "C-100") { name } }'
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     pgdata = tmp_path / "pgdata"
 
     first = _start(tmp_path, port)
-    _wait_ready(first, base)
+    wait_ready(first, base)
     body = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10).json()
     assert body == {"data": {"customer": {"name": "Maskad Kund AB"}}}
     assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
@@ -84,7 +60,7 @@ def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: sign
 
     # a second start reuses the data and creates no users again
     second = _start(tmp_path, port)
-    _wait_ready(second, base)
+    wait_ready(second, base)
     body = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10).json()
     assert body["data"]["customer"]["name"] == "Maskad Kund AB"
     second.send_signal(stop_signal)

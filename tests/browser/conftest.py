@@ -13,20 +13,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import URL
 
 from opsgraph.rest.graphiql import missing_vendor_files
 from tests.browser.cdp import CHROMIUM
-from tests.conftest import subprocess_env
+from tests.conftest import free_port, subprocess_env, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT = 600
@@ -80,16 +77,10 @@ def vendor_assets() -> None:
     assert not missing_vendor_files(), result.stdout + result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_server(database_url: URL, vendor_assets: None) -> Iterator[str]:
     """``opsgraph serve`` on a free port against the test database; its base URL."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = subprocess_env(
         OPSGRAPH_DATABASE_URL=database_url.render_as_string(hide_password=False),
@@ -104,19 +95,7 @@ def live_server(database_url: URL, vendor_assets: None) -> Iterator[str]:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(f"opsgraph serve exited ({proc.returncode}):\n{out}\n{err}")
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("opsgraph serve did not become ready in 60 s")
-            time.sleep(0.2)
+        wait_ready(proc, base, timeout=60)
         yield base
     finally:
         if proc.poll() is None:
