@@ -5,6 +5,7 @@
 ``order_input`` derive the input types from an entity's declared filters and orderings.
 """
 
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, Any
 
@@ -99,9 +100,9 @@ def list_arguments(entity_name: str) -> dict[str, Any]:
     }
 
 
-def many(owner: str, name: str, description: str) -> Any:
-    relation = ENTITIES[owner].relations[name]
-    target = relation.target
+def _connection_field(target: str, description: str, load: Callable[..., Awaitable[Any]]) -> Any:
+    """A connection field of ``target`` rows with the shared list arguments; ``load``
+    receives (info, root, window, order_by, filter)."""
 
     async def resolver(
         root: Any,
@@ -113,9 +114,7 @@ def many(owner: str, name: str, description: str) -> Any:
         filter: Any = None,
         order_by: Any = None,
     ) -> Any:
-        return await resolve.children(
-            info, root, relation, window(first, after, last, before), order_by, filter
-        )
+        return await load(info, root, window(first, after, last, before), order_by, filter)
 
     resolver.__annotations__ = {
         "root": Any,
@@ -124,6 +123,16 @@ def many(owner: str, name: str, description: str) -> Any:
         "return": connection_of(target),
     }
     return strawberry.field(resolver=resolver, description=description)
+
+
+def many(owner: str, name: str, description: str) -> Any:
+    """A nested connection: this parent's page of a to-many relation."""
+    relation = ENTITIES[owner].relations[name]
+
+    async def load(info: resolve.Info, root: Any, *page: Any) -> Any:
+        return await resolve.children(info, root, relation, *page)
+
+    return _connection_field(relation.target, description, load)
 
 
 def one(owner: str, name: str, description: str, *, nullable: bool = True) -> Any:
@@ -152,25 +161,10 @@ def root_many(entity_name: str, description: str) -> Any:
     """A root connection over every row of an entity."""
     entity = ENTITIES[entity_name]
 
-    async def resolver(
-        info: resolve.Info,
-        first: Any = None,
-        after: Any = None,
-        last: Any = None,
-        before: Any = None,
-        filter: Any = None,
-        order_by: Any = None,
-    ) -> Any:
-        return await resolve.root_list(
-            info, entity, window(first, after, last, before), order_by, filter
-        )
+    async def load(info: resolve.Info, root: Any, *page: Any) -> Any:
+        return await resolve.root_list(info, entity, *page)
 
-    resolver.__annotations__ = {
-        "info": resolve.Info,
-        **list_arguments(entity_name),
-        "return": connection_of(entity_name),
-    }
-    return strawberry.field(resolver=resolver, description=description)
+    return _connection_field(entity_name, description, load)
 
 
 def lookup(entity_name: str, alternate: str, description: str) -> Any:
