@@ -29,6 +29,8 @@ class Context:
     # session (and, in tests, the one shared connection) is never used by two at once.
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: Loaders = field(init=False)
+    # how the query was read: "compiled" (opsgraph.execution) or "resolvers"
+    read_path: str = field(default="resolvers", init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.fetch)

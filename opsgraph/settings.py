@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default=False,
         description="load GraphiQL's pinned files from a public CDN instead of `make assets`",
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="run queries over the mapped graph level by level (opsgraph.execution); "
+        "false runs every query on the resolvers",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
 from opsgraph.loaders import computed
-from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.fields import batched, many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info, computed_value
 
 ZERO = Decimal("0.00")
 
@@ -34,18 +32,18 @@ class Customer(Node):
     payments = many("Customer", "payments", "Payments on the customer's invoices.")
     tickets = many("Customer", "tickets", "The customer's support tickets.")
     purchase_orders = many("Customer", "purchase_orders", "Purchase orders from partners.")
-
-    @strawberry.field(description="What is still owed on sent invoices.")
-    async def outstanding_balance(root: Any, info: Info) -> Decimal:
-        value: Decimal = await computed_value(
-            info, computed.customer_outstanding_balance, root.id, ZERO
-        )
-        return value
-
-    @strawberry.field(description="Everything the customer has paid, all time.")
-    async def lifetime_value(root: Any, info: Info) -> Decimal:
-        value: Decimal = await computed_value(info, computed.customer_lifetime_value, root.id, ZERO)
-        return value
+    outstanding_balance = batched(
+        computed.customer_outstanding_balance,
+        Decimal,
+        "What is still owed on sent invoices.",
+        default=ZERO,
+    )
+    lifetime_value = batched(
+        computed.customer_lifetime_value,
+        Decimal,
+        "Everything the customer has paid, all time.",
+        default=ZERO,
+    )
 
 
 @strawberry.type(description="A property (site, address) that belongs to one customer.")

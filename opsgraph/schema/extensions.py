@@ -14,7 +14,8 @@ STATEMENTS_HEADER = "x-opsgraph-statements"
 
 class StatementCount(SchemaExtension):
     """In development, a request with ``X-Opsgraph-Statements: 1`` gets the number of SQL
-    statements it caused in ``extensions.sqlStatements``."""
+    statements it caused in ``extensions.sqlStatements``, and in ``extensions.readPath``
+    whether the query ran compiled (``opsgraph.execution``) or on the resolvers."""
 
     log: StatementLog | None = None
 
@@ -35,4 +36,7 @@ class StatementCount(SchemaExtension):
             yield
 
     def get_results(self) -> dict[str, Any]:
-        return {"sqlStatements": self.log.count} if self.log is not None else {}
+        if self.log is None:
+            return {}
+        context: Any = self.execution_context.context
+        return {"sqlStatements": self.log.count, "readPath": context.read_path}

@@ -5,13 +5,15 @@
 ``order_input`` derive the input types from an entity's declared filters and orderings.
 """
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import Executable
 
-from opsgraph.schema import resolve
+from opsgraph.schema import reads, resolve
 from opsgraph.schema.mapping import ENTITIES
 from opsgraph.schema.node import to_global_id
 from opsgraph.schema.pagination import Connection, Direction, window
@@ -100,7 +102,9 @@ def list_arguments(entity_name: str) -> dict[str, Any]:
     }
 
 
-def _connection_field(target: str, description: str, load: Callable[..., Awaitable[Any]]) -> Any:
+def _connection_field(
+    target: str, description: str, load: Callable[..., Awaitable[Any]], read: reads.Read
+) -> Any:
     """A connection field of ``target`` rows with the shared list arguments; ``load``
     receives (info, root, window, order_by, filter)."""
 
@@ -122,7 +126,7 @@ def _connection_field(target: str, description: str, load: Callable[..., Awaitab
         **list_arguments(target),
         "return": connection_of(target),
     }
-    return strawberry.field(resolver=resolver, description=description)
+    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
 
 
 def many(owner: str, name: str, description: str) -> Any:
@@ -132,7 +136,7 @@ def many(owner: str, name: str, description: str) -> Any:
     async def load(info: resolve.Info, root: Any, *page: Any) -> Any:
         return await resolve.children(info, root, relation, *page)
 
-    return _connection_field(relation.target, description, load)
+    return _connection_field(relation.target, description, load, reads.Many(relation))
 
 
 def one(owner: str, name: str, description: str, *, nullable: bool = True) -> Any:
@@ -147,14 +151,53 @@ def one(owner: str, name: str, description: str, *, nullable: bool = True) -> An
         "info": resolve.Info,
         "return": target | None if nullable else target,
     }
-    return strawberry.field(resolver=resolver, description=description)
+    read = reads.One(relation)
+    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
 
 
 def node_id(type_name: str, key: str = "id") -> Any:
     def resolver(root: Any) -> strawberry.ID:
         return strawberry.ID(to_global_id(type_name, getattr(root, key)))
 
-    return strawberry.field(resolver=resolver, description="Opaque global id (Relay).")
+    read = reads.GlobalId(type_name, key)
+    return strawberry.field(
+        resolver=reads.declare(resolver, read), description="Opaque global id (Relay)."
+    )
+
+
+def _same(root: Any, value: Any) -> Any:
+    return value
+
+
+def batched(
+    build: Callable[[Sequence[Any]], Executable],
+    returns: Any,
+    description: str,
+    *,
+    default: Any,
+    derive: Callable[[Any, Any], Any] = _same,
+) -> Any:
+    """A computed field: ``build`` selects ``(row id, value)`` for all the rows of a level
+    in one statement; ``derive(row, value)`` makes the field's value (``value`` is
+    ``default`` where the statement found none)."""
+
+    async def resolver(root: Any, info: resolve.Info) -> Any:
+        return derive(root, await resolve.computed_value(info, build, root.id, default))
+
+    resolver.__annotations__ = {"root": Any, "info": resolve.Info, "return": returns}
+    read = reads.Computed(build, default, derive)
+    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
+
+
+def from_row(compute: Callable[[Any], Any], returns: Any, description: str) -> Any:
+    """A field computed from the row alone."""
+
+    def resolver(root: Any) -> Any:
+        return compute(root)
+
+    resolver.__annotations__ = {"root": Any, "return": returns}
+    read = reads.FromRow(compute)
+    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
 
 
 def root_many(entity_name: str, description: str) -> Any:
@@ -164,26 +207,19 @@ def root_many(entity_name: str, description: str) -> Any:
     async def load(info: resolve.Info, root: Any, *page: Any) -> Any:
         return await resolve.root_list(info, entity, *page)
 
-    return _connection_field(entity_name, description, load)
+    return _connection_field(entity_name, description, load, reads.RootList(entity))
 
 
 def lookup(entity_name: str, alternate: str, description: str) -> Any:
     """A root field finding one row by global ``id`` or by a unique ``alternate`` column."""
-    from opsgraph.errors import InvalidInput
-    from opsgraph.schema.node import parse_global_id
+    entity = ENTITIES[entity_name]
 
     async def resolver(info: resolve.Info, id: Any = None, **alternate_value: Any) -> Any:
-        value = alternate_value.get(alternate)
-        if (id is None) == (value is None):
-            raise InvalidInput(f"give exactly one of id and {_camel(alternate)}", field=["id"])
-        loaders = info.context.loaders
-        if id is not None:
-            return await loaders.by_key(entity_name).load(parse_global_id(id, entity_name))
-        return await loaders.by_key(entity_name, alternate).load(value)
+        return await resolve.find_one(
+            info.context.loaders, entity, alternate, id, alternate_value.get(alternate)
+        )
 
     # Strawberry reads the signature: spell the alternate argument out
-    import inspect
-
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
         inspect.Parameter("info", keyword, annotation=resolve.Info),
@@ -195,9 +231,5 @@ def lookup(entity_name: str, alternate: str, description: str) -> Any:
         parameters, return_annotation=returns
     )
     resolver.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
-    return strawberry.field(resolver=resolver, description=description)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    read = reads.Lookup(entity, alternate)
+    return strawberry.field(resolver=reads.declare(resolver, read), description=description)

@@ -10,16 +10,21 @@ import strawberry
 
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
-from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.fields import batched, many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info, computed_value
 
 ZERO = Decimal("0.00")
 
 
-async def _amount_paid(root: Any, info: Info) -> Decimal:
-    value: Decimal = await computed_value(info, computed.invoice_amount_paid, root.id, ZERO)
-    return value
+def _balance_due(root: Any, paid: Decimal) -> Decimal:
+    if root.status == "void":
+        return ZERO
+    balance: Decimal = root.total - paid
+    return balance
+
+
+def _is_overdue(root: Any, paid: Decimal) -> bool:
+    return bool(root.status == "sent" and root.due_date < dt.date.today() and root.total > paid)
 
 
 @strawberry.type(description="An invoice sent (or to be sent) to a customer.")
@@ -41,23 +46,23 @@ class Invoice(Node):
     order = one("Invoice", "order", "The order invoiced, if any.")
     property = one("Invoice", "property", "The property invoiced for, if any.")
     payments = many("Invoice", "payments", "Payments made on the invoice.")
-
-    @strawberry.field(description="Sum of the invoice's payments.")
-    async def amount_paid(root: Any, info: Info) -> Decimal:
-        return await _amount_paid(root, info)
-
-    @strawberry.field(description="What is still owed: total - amountPaid (0 when void).")
-    async def balance_due(root: Any, info: Info) -> Decimal:
-        if root.status == "void":
-            return ZERO
-        balance: Decimal = root.total - await _amount_paid(root, info)
-        return balance
-
-    @strawberry.field(description="Sent, past its due date and not fully paid.")
-    async def is_overdue(root: Any, info: Info) -> bool:
-        if root.status != "sent" or root.due_date >= dt.date.today():
-            return False
-        return bool(root.total > await _amount_paid(root, info))
+    amount_paid = batched(
+        computed.invoice_amount_paid, Decimal, "Sum of the invoice's payments.", default=ZERO
+    )
+    balance_due = batched(
+        computed.invoice_amount_paid,
+        Decimal,
+        "What is still owed: total - amountPaid (0 when void).",
+        default=ZERO,
+        derive=_balance_due,
+    )
+    is_overdue = batched(
+        computed.invoice_amount_paid,
+        bool,
+        "Sent, past its due date and not fully paid.",
+        default=ZERO,
+        derive=_is_overdue,
+    )
 
 
 @strawberry.type(description="A payment against an invoice.")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import StockReason
-from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.fields import batched, many, node_id, one
 from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info, computed_value
 
 
 @strawberry.type(description="Something the business sells and keeps in stock.")
@@ -29,10 +27,9 @@ class Product(Node):
     stock_level = one("Product", "stock_level", "Current stock level.")
     movements = many("Product", "movements", "Every change of stock, oldest first by default.")
     order_lines = many("Product", "order_lines", "Order lines for this product.")
-
-    @strawberry.field(description="Units in stock now.")
-    async def quantity_on_hand(root: Any, info: Info) -> int:
-        return int(await computed_value(info, computed.product_quantity_on_hand, root.id, 0))
+    quantity_on_hand = batched(
+        computed.product_quantity_on_hand, int, "Units in stock now.", default=0
+    )
 
 
 @strawberry.type(description="How many units of a product are in stock.")

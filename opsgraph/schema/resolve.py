@@ -7,7 +7,7 @@ loaders' SQLAlchemy ``Row`` objects: scalar fields read them as plain attributes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, Executable
 
 from opsgraph.context import Context
 from opsgraph.errors import InvalidInput
-from opsgraph.loaders import Page, cut_page
+from opsgraph.loaders import Loaders, Page, cut_page
 from opsgraph.loaders.sql import PageSpec, count_of_all, page_of_all
 from opsgraph.schema.mapping import ENTITIES, Entity, Relation
+from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.pagination import (
     Connection,
     Direction,
@@ -121,6 +122,23 @@ async def one(info: Info, parent: Any, relation: Relation) -> Any:
     return await info.context.loaders.one(relation).load(key)
 
 
+async def root_page(
+    context: Context, entity: Entity, spec: PageSpec, scope: Sequence[ColumnElement[bool]] = ()
+) -> Page:
+    rows = list(await context.fetch(page_of_all(entity, spec, scope)))
+    return cut_page(rows, spec)
+
+
+async def root_count(
+    context: Context,
+    entity: Entity,
+    filters: tuple[tuple[str, Any], ...],
+    scope: Sequence[ColumnElement[bool]] = (),
+) -> int:
+    total = await context.fetch(count_of_all(entity, filters, scope))
+    return int(total[0][0])
+
+
 async def root_list(
     info: Info,
     entity: Entity,
@@ -130,13 +148,28 @@ async def root_list(
     scope: Sequence[ColumnElement[bool]] = (),
 ) -> Connection[Any]:
     spec = page_spec(entity, window, order_by, filters)
-    rows = list(await info.context.fetch(page_of_all(entity, spec, scope)))
+    page = await root_page(info.context, entity, spec, scope)
 
     async def count() -> int:
-        total = await info.context.fetch(count_of_all(entity, spec.filters, scope))
-        return int(total[0][0])
+        return await root_count(info.context, entity, spec.filters, scope)
 
-    return connection(cut_page(rows, spec), spec, count)
+    return connection(page, spec, count)
+
+
+def find_one(
+    loaders: Loaders, entity: Entity, alternate: str, id: Any, value: Any
+) -> Awaitable[Any]:
+    """The row with global ``id``, or with ``value`` in the unique ``alternate`` column."""
+    if (id is None) == (value is None):
+        raise InvalidInput(f"give exactly one of id and {_camel(alternate)}", field=["id"])
+    if id is not None:
+        return loaders.by_key(entity.name).load(parse_global_id(id, entity.name))
+    return loaders.by_key(entity.name, alternate).load(value)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 async def computed_value(

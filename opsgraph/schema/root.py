@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 
 from opsgraph.errors import DomainError
+from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
 from opsgraph.schema.extensions import StatementCount
@@ -30,6 +31,7 @@ def is_unexpected(error: GraphQLError) -> bool:
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        execution_context_class=CompiledReads,
         extensions=[
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             lambda: QueryDepthLimiter(max_depth=12),

@@ -9,9 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from opsgraph.loaders import computed
-from opsgraph.schema.fields import many, node_id, one
-from opsgraph.schema.node import Node
-from opsgraph.schema.resolve import Info, computed_value
+from opsgraph.schema.fields import batched, from_row, many, node_id, one
+from opsgraph.schema.node import Node, to_global_id
+
+
+def _api_key_id(root: Any) -> strawberry.ID | None:
+    key = root.actor_api_key_id
+    return strawberry.ID(to_global_id("ApiKey", key)) if key is not None else None
 
 
 @strawberry.type(description="Someone who signs in: staff, or a customer-portal user.")
@@ -37,10 +41,13 @@ class Role(Node):
     created_at: dt.datetime
 
     users = many("Role", "users", "Users holding the role.")
-
-    @strawberry.field(description="The role's permissions (`<domain>:<action>`), sorted.")
-    async def permissions(root: Any, info: Info) -> list[str]:
-        return list(await computed_value(info, computed.role_permissions, root.id, []))
+    permissions = batched(
+        computed.role_permissions,
+        list[str],
+        "The role's permissions (`<domain>:<action>`), sorted.",
+        default=(),
+        derive=lambda root, value: list(value),
+    )
 
 
 @strawberry.type(description="One recorded change: who did what to which entity, when.")
@@ -54,10 +61,6 @@ class AuditEvent(Node):
     created_at: dt.datetime
 
     actor = one("AuditEvent", "actor", "The user who acted, if any.")
-
-    @strawberry.field(description="The API key that acted, if any (its global id).")
-    def actor_api_key_id(root: Any) -> strawberry.ID | None:
-        from opsgraph.schema.node import to_global_id
-
-        key = root.actor_api_key_id
-        return strawberry.ID(to_global_id("ApiKey", key)) if key is not None else None
+    actor_api_key_id = from_row(
+        _api_key_id, strawberry.ID | None, "The API key that acted, if any (its global id)."
+    )

@@ -1,0 +1,74 @@
+"""The compiled read path: queries over the mapped graph run level by level.
+
+graphql-core executes a query field by field: for the dashboard query that is about
+17,500 resolver calls, each with its own info object, argument conversion and, for the
+relations, its own coroutine. The result is the same when a query only reads the mapped
+graph, so ``CompiledReads`` plans such a query once per request (``plan.py``), fetches
+each level for all its rows with the request's loaders, and writes the response with
+plain function calls (``nodes.py``).
+
+Everything else runs on graphql-core and the resolvers, unchanged: mutations,
+introspection, reports, abstract types, fields with extensions, and any operation whose
+compiled run meets an error (bad arguments, a null where none may be). The resolvers
+then produce the error, with its path, exactly as they always do; tests run the same
+queries both ways and compare the responses byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import OperationType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from opsgraph.context import Context
+from opsgraph.errors import DomainError
+from opsgraph.execution.nodes import NotCompiled, QueryPlan
+from opsgraph.execution.plan import Planner
+
+log = logging.getLogger(__name__)
+
+COMPILED = "compiled"
+RESOLVERS = "resolvers"
+
+
+class CompiledReads(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with queries over the mapped graph compiled."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self.compiled_plan()
+        if plan is None:
+            return super().execute_operation(serially)
+        return self.run_compiled(plan, serially)
+
+    def compiled_plan(self) -> QueryPlan | None:
+        context = self.context_value
+        if (
+            self.operation.operation is not OperationType.QUERY
+            or not isinstance(context, Context)
+            or not context.settings.compiled_reads
+            or getattr(self.middleware_manager, "middlewares", None)
+        ):
+            return None
+        try:
+            return Planner(self.schema, self.fragments, self.variable_values, self.operation).plan()
+        except (NotCompiled, DomainError) as reason:
+            # a field the plan cannot hold, or a bad argument: the resolvers report it
+            log.debug("query runs on the resolvers: %s", reason)
+            return None
+
+    async def run_compiled(self, plan: QueryPlan, serially: bool | None) -> Any:
+        context = self.context_value
+        try:
+            data = await plan.run(context)
+        except (NotCompiled, DomainError) as reason:
+            # the resolvers produce the error (and its path) as they always do
+            log.debug("query runs on the resolvers: %s", reason)
+        except Exception:
+            log.exception("compiled read failed; running the query on the resolvers")
+        else:
+            context.read_path = COMPILED
+            return self.build_response(data)
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result

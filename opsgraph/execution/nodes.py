@@ -1,0 +1,325 @@
+"""The steps of a compiled read: each knows what to fetch for a level and how to write
+one row's part of the response.
+
+A plan is run in two passes. ``fetch`` goes level by level: a relation step asks the
+request's loaders once for the keys of *all* the rows of its level (the same loaders and
+SQL as the resolvers, so the statement count is the same), then hands the rows it got to
+the next level. ``project`` then walks the rows depth first and builds the response dicts
+with plain function calls: no resolver, no per-field info object, no coroutine per field.
+
+Anything the response cannot hold as the resolvers would produce it (a null in a non-null
+field, a value a scalar refuses) raises ``NotCompiled``: the operation then runs on the
+resolvers, which report it the usual way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import Undefined
+
+from opsgraph.context import Context
+from opsgraph.loaders import Page
+from opsgraph.loaders.sql import PageSpec
+from opsgraph.schema import resolve
+from opsgraph.schema.mapping import Entity, Relation
+from opsgraph.schema.node import to_global_id
+from opsgraph.schema.pagination import encode_cursor
+from opsgraph.schema.reads import Computed
+
+Complete = Callable[[Any], Any]  # a resolver's value -> the response's value
+Getter = Callable[[Any], Any]  # a row -> the response's value of one field
+PageGetter = Callable[[Page, Any], Any]  # a page and its total count -> a response value
+
+
+class NotCompiled(Exception):
+    """This operation (or this response) needs the resolvers."""
+
+
+def serialized(serialize: Callable[[Any], Any], non_null: bool) -> Complete:
+    """Complete a leaf value as graphql-core does: null stays null, else ``serialize``."""
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise NotCompiled("null in a non-null field")
+            return None
+        out = serialize(value)
+        if out is None or out is Undefined:
+            raise NotCompiled("a value the scalar refuses")
+        return out
+
+    return complete
+
+
+def listed(item: Complete, non_null: bool) -> Complete:
+    def complete(values: Any) -> Any:
+        if values is None:
+            if non_null:
+                raise NotCompiled("null in a non-null list")
+            return None
+        return [item(value) for value in values]
+
+    return complete
+
+
+@dataclass(eq=False)
+class ObjectPlan:
+    """A selection on an entity type: response keys and how each is made from a row."""
+
+    type_name: str
+    getters: list[tuple[str, Getter]] = field(default_factory=list)
+    fetchers: list[Fetcher] = field(default_factory=list)
+
+    async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
+        if rows:
+            for fetcher in self.fetchers:
+                await fetcher.fetch(context, rows)
+
+    def project(self, row: Any) -> dict[str, Any]:
+        return {key: get(row) for key, get in self.getters}
+
+
+class Fetcher:
+    """A step that needs rows from the database before the response can be written."""
+
+    async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+
+def column(attr: str, complete: Complete) -> Getter:
+    def get(row: Any) -> Any:
+        return complete(getattr(row, attr))
+
+    return get
+
+
+def global_id(type_name: str, key: str, complete: Complete) -> Getter:
+    def get(row: Any) -> Any:
+        return complete(to_global_id(type_name, getattr(row, key)))
+
+    return get
+
+
+def constant(value: Any) -> Getter:
+    def get(row: Any) -> Any:
+        return value
+
+    return get
+
+
+def from_row(compute: Callable[[Any], Any], complete: Complete) -> Getter:
+    def get(row: Any) -> Any:
+        return complete(compute(row))
+
+    return get
+
+
+@dataclass(eq=False)
+class ComputedStep(Fetcher):
+    """A batched computed value (one statement for the level), then ``derive``."""
+
+    read: Computed
+    complete: Complete
+    values: dict[Any, Any] = field(default_factory=dict)
+
+    async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
+        keys = list(dict.fromkeys(row.id for row in rows))
+        build = self.read.build
+        found = await context.loaders.computed(build.__name__, build).load_many(keys)
+        self.values.update(zip(keys, found, strict=True))
+
+    def get(self, row: Any) -> Any:
+        value = self.values[row.id]
+        return self.complete(self.read.derive(row, self.read.default if value is None else value))
+
+
+@dataclass(eq=False)
+class OneStep(Fetcher):
+    """A to-one relation: the target rows of the whole level in one statement."""
+
+    relation: Relation
+    target: ObjectPlan
+    non_null: bool
+    found: dict[Any, Any] = field(default_factory=dict)
+
+    async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
+        local = self.relation.local
+        keys = list(dict.fromkeys(k for row in rows if (k := getattr(row, local)) is not None))
+        targets = await context.loaders.one(self.relation).load_many(keys)
+        self.found.update(zip(keys, targets, strict=True))
+        await self.target.fetch(context, [t for t in targets if t is not None])
+
+    def get(self, row: Any) -> Any:
+        key = getattr(row, self.relation.local)
+        target = None if key is None else self.found[key]
+        if target is None:
+            if self.non_null:
+                raise NotCompiled("null in a non-null relation")
+            return None
+        return self.target.project(target)
+
+
+@dataclass(eq=False)
+class ConnectionPlan:
+    """The selection on a connection: edges (node, cursor), pageInfo and totalCount."""
+
+    spec: PageSpec
+    getters: list[tuple[str, PageGetter]] = field(default_factory=list)
+    nodes: list[ObjectPlan] = field(default_factory=list)  # one per `node` selection
+    wants_count: bool = False
+
+    async def fetch(self, context: Context, pages: Sequence[Page]) -> None:
+        if self.nodes:
+            rows = [row for page in pages for row in page.rows]
+            for node in self.nodes:
+                await node.fetch(context, rows)
+
+    def project(self, page: Page, count: Any) -> dict[str, Any]:
+        return {key: get(page, count) for key, get in self.getters}
+
+    def edges(self, getters: list[tuple[str, Getter]]) -> PageGetter:
+        def get(page: Page, count: Any) -> Any:
+            return [{key: edge(row) for key, edge in getters} for row in page.rows]
+
+        return get
+
+    def cursor(self, complete: Complete) -> Getter:
+        ordering = self.spec.ordering
+
+        def get(row: Any) -> Any:
+            return complete(encode_cursor(ordering, row))
+
+        return get
+
+    def boundary_cursor(self, index: int, complete: Complete) -> PageGetter:
+        """startCursor (``index`` 0) or endCursor (-1): null on an empty page."""
+        ordering = self.spec.ordering
+
+        def get(page: Page, count: Any) -> Any:
+            rows = page.rows
+            return complete(encode_cursor(ordering, rows[index]) if rows else None)
+
+        return get
+
+
+def constant2(value: Any) -> PageGetter:
+    def get(page: Page, count: Any) -> Any:
+        return value
+
+    return get
+
+
+def total_count(page: Page, count: Any) -> Any:
+    return count
+
+
+def has_next(complete: Complete) -> PageGetter:
+    def get(page: Page, count: Any) -> Any:
+        return complete(page.has_next)
+
+    return get
+
+
+def has_previous(complete: Complete) -> PageGetter:
+    def get(page: Page, count: Any) -> Any:
+        return complete(page.has_previous)
+
+    return get
+
+
+@dataclass(eq=False)
+class ManyStep(Fetcher):
+    """A nested connection: every parent's page in one statement, counts in one more."""
+
+    relation: Relation
+    connection: ConnectionPlan
+    pages: dict[Any, Page] = field(default_factory=dict)
+    counts: dict[Any, int] = field(default_factory=dict)
+
+    async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
+        local, spec = self.relation.local, self.connection.spec
+        keys = list(dict.fromkeys(getattr(row, local) for row in rows))
+        pages = await context.loaders.children(self.relation, spec).load_many(keys)
+        self.pages.update(zip(keys, pages, strict=True))
+        if self.connection.wants_count:
+            loader = context.loaders.child_counts(self.relation, spec.filters)
+            self.counts.update(zip(keys, await loader.load_many(keys), strict=True))
+        await self.connection.fetch(context, pages)
+
+    def get(self, row: Any) -> Any:
+        key = getattr(row, self.relation.local)
+        return self.connection.project(self.pages[key], self.counts.get(key))
+
+
+class RootStep:
+    """A root field: fetched once, projected once."""
+
+    async def fetch(self, context: Context) -> None:
+        raise NotImplementedError
+
+    def get(self) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(eq=False)
+class RootListStep(RootStep):
+    entity: Entity
+    connection: ConnectionPlan
+    page: Page | None = None
+    count: int | None = None
+
+    async def fetch(self, context: Context) -> None:
+        spec = self.connection.spec
+        self.page = page = await resolve.root_page(context, self.entity, spec)
+        if self.connection.wants_count:
+            self.count = await resolve.root_count(context, self.entity, spec.filters)
+        await self.connection.fetch(context, [page])
+
+    def get(self) -> Any:
+        if self.page is None:
+            raise NotCompiled("not fetched")
+        return self.connection.project(self.page, self.count)
+
+
+@dataclass(eq=False)
+class LookupStep(RootStep):
+    entity: Entity
+    alternate: str
+    id: Any
+    value: Any
+    target: ObjectPlan
+    row: Any = None
+
+    async def fetch(self, context: Context) -> None:
+        self.row = await resolve.find_one(
+            context.loaders, self.entity, self.alternate, self.id, self.value
+        )
+        if self.row is not None:
+            await self.target.fetch(context, [self.row])
+
+    def get(self) -> Any:
+        return None if self.row is None else self.target.project(self.row)
+
+
+@dataclass(eq=False)
+class RootConstant(RootStep):
+    value: Any
+
+    async def fetch(self, context: Context) -> None:
+        return None
+
+    def get(self) -> Any:
+        return self.value
+
+
+@dataclass(eq=False)
+class QueryPlan:
+    steps: list[tuple[str, RootStep]]
+
+    async def run(self, context: Context) -> dict[str, Any]:
+        for _, step in self.steps:
+            await step.fetch(context)
+        return {key: step.get() for key, step in self.steps}
