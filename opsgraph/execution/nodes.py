@@ -38,14 +38,17 @@ class NotCompiled(Exception):
     """This operation (or this response) needs the resolvers."""
 
 
-def serialized(serialize: Callable[[Any], Any], non_null: bool) -> Complete:
-    """Complete a leaf value as graphql-core does: null stays null, else ``serialize``."""
+def serialized(serialize: Callable[[Any], Any], non_null: bool, plain_strings: bool) -> Complete:
+    """Complete a leaf value as graphql-core does: null stays null, else ``serialize``
+    (``plain_strings``: the type serializes a str to itself, so skip the call)."""
 
     def complete(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise NotCompiled("null in a non-null field")
             return None
+        if type(value) is str and plain_strings:
+            return value  # what String and ID serialize a str to
         out = serialize(value)
         if out is None or out is Undefined:
             raise NotCompiled("a value the scalar refuses")
@@ -128,7 +131,8 @@ class ComputedStep(Fetcher):
     async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
         keys = list(dict.fromkeys(row.id for row in rows))
         build = self.read.build
-        found = await context.loaders.computed(build.__name__, build).load_many(keys)
+        loaders = context.loaders
+        found = await loaders.load_all(loaders.computed(build.__name__, build), keys)
         self.values.update(zip(keys, found, strict=True))
 
     def get(self, row: Any) -> Any:
@@ -148,7 +152,8 @@ class OneStep(Fetcher):
     async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
         local = self.relation.local
         keys = list(dict.fromkeys(k for row in rows if (k := getattr(row, local)) is not None))
-        targets = await context.loaders.one(self.relation).load_many(keys)
+        loaders = context.loaders
+        targets = await loaders.load_all(loaders.one(self.relation), keys)
         self.found.update(zip(keys, targets, strict=True))
         await self.target.fetch(context, [t for t in targets if t is not None])
 
@@ -242,11 +247,12 @@ class ManyStep(Fetcher):
     async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
         local, spec = self.relation.local, self.connection.spec
         keys = list(dict.fromkeys(getattr(row, local) for row in rows))
-        pages = await context.loaders.children(self.relation, spec).load_many(keys)
+        loaders = context.loaders
+        pages = await loaders.load_all(loaders.children(self.relation, spec), keys)
         self.pages.update(zip(keys, pages, strict=True))
         if self.connection.wants_count:
-            loader = context.loaders.child_counts(self.relation, spec.filters)
-            self.counts.update(zip(keys, await loader.load_many(keys), strict=True))
+            counts = await loaders.load_all(loaders.child_counts(self.relation, spec.filters), keys)
+            self.counts.update(zip(keys, counts, strict=True))
         await self.connection.fetch(context, pages)
 
     def get(self, row: Any) -> Any:

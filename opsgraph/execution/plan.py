@@ -16,11 +16,13 @@ from typing import Any
 
 from graphql import (
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import (
@@ -53,6 +55,8 @@ from opsgraph.schema.pagination import Connection, Edge, PageInfo, window
 Details = Sequence[FieldDetails]
 
 DEFINITION = "strawberry-definition"  # where Strawberry links a GraphQL field to its own
+# scalars whose serializer returns a str unchanged (checked against the schema's own)
+PLAIN_STRINGS = {"String": GraphQLString.serialize, "ID": GraphQLID.serialize}
 
 
 class Planner:
@@ -286,5 +290,6 @@ def completer(output: GraphQLOutputType) -> Complete:
     if isinstance(inner, GraphQLList):
         return nodes.listed(completer(inner.of_type), non_null)
     if is_leaf_type(inner):
-        return nodes.serialized(inner.serialize, non_null)
+        plain = inner.name in PLAIN_STRINGS and inner.serialize is PLAIN_STRINGS[inner.name]
+        return nodes.serialized(inner.serialize, non_null, plain)
     raise NotCompiled(f"{output} is not a leaf type")

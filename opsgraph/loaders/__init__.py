@@ -52,6 +52,14 @@ class Loaders:
             loader = self._loaders[name] = make()
         return loader
 
+    @staticmethod
+    async def load_all(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
+        """One batch for ``keys`` (distinct) through ``loader``'s batch function, for a
+        caller that already holds every key of a level: a future per key would be waste."""
+        if not keys:
+            return []
+        return list(await loader.load_fn(list(keys)))
+
     def by_key(self, entity: str, column: str = "id") -> DataLoader[Any, Row[Any] | None]:
         """``<entity>_by_<column>``: one row per key, or None."""
         target = ENTITIES[entity]

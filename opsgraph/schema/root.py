@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 
 from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
@@ -28,14 +35,24 @@ def is_unexpected(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
+# The limiters' validation rules, made once: the validation cache keys on the rule
+# classes, and each limiter instance would make new ones.
+LIMITS = [
+    *QueryDepthLimiter(max_depth=12).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=50).validation_rules,
+]
+CACHED_DOCUMENTS = 256  # parsed and validated documents kept, least recently used out
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         execution_context_class=CompiledReads,
         extensions=[
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
-            lambda: QueryDepthLimiter(max_depth=12),
-            lambda: MaxAliasesLimiter(max_alias_count=50),
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: AddValidationRules(LIMITS),
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             StatementCount,
         ],
     )

@@ -28,6 +28,9 @@ RECOMMENDED = {
     "Accept": f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8, {APPLICATION_JSON}; charset=utf-8"
 }
 TYPENAME = "{ __typename }"
+DEEP = "{ customers { edges { node { orders { edges { node { customer { orders { edges { node {"
+DEEP += " customer { orders { edges { node { id } } } } } } } } } } } } } } }"  # 15 levels
+MANY_ALIASES = "{ " + " ".join(f"a{n}: __typename" for n in range(51)) + " }"
 
 
 async def _post(
@@ -115,6 +118,8 @@ REQUEST_ERRORS = [
         id="variable-coercion",
     ),
     pytest.param({"query": TYPENAME, "operationName": "Nope"}, "", id="unknown-operation"),
+    pytest.param({"query": DEEP}, "depth of 12", id="too-deep"),
+    pytest.param({"query": MANY_ALIASES}, "aliases", id="too-many-aliases"),
 ]
 
 
