@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from opsgraph.db.stats import StatementLog, count_statements
@@ -40,3 +41,22 @@ class StatementCount(SchemaExtension):
             return {}
         context: Any = self.execution_context.context
         return {"sqlStatements": self.log.count, "readPath": context.read_path}
+
+
+class OneOperation(SchemaExtension):
+    """A document with several operations needs an ``operationName`` (GraphQL spec,
+    GetOperation()). Strawberry would run the first one; this makes it the request error
+    the specification asks for."""
+
+    MESSAGE = "Must provide operation name if query contains multiple operations."
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        named = getattr(context, "_provided_operation_name", None)
+        if document is not None and named is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                errors = [*(context.pre_execution_errors or []), GraphQLError(self.MESSAGE)]
+                context.pre_execution_errors = errors
+        yield

@@ -17,7 +17,7 @@ from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
-from opsgraph.schema.extensions import StatementCount
+from opsgraph.schema.extensions import OneOperation, StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
 
@@ -53,6 +53,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: AddValidationRules(LIMITS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            OneOperation,
             StatementCount,
         ],
     )

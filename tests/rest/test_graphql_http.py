@@ -119,6 +119,11 @@ REQUEST_ERRORS = [
     ),
     pytest.param({"query": TYPENAME, "operationName": "Nope"}, "", id="unknown-operation"),
     pytest.param({"query": DEEP}, "depth of 12", id="too-deep"),
+    pytest.param(
+        {"query": "query A { __typename } query B { __typename }"},
+        "operation name",
+        id="several-operations-unnamed",
+    ),
     pytest.param({"query": MANY_ALIASES}, "aliases", id="too-many-aliases"),
 ]
 
@@ -326,3 +331,10 @@ def test_resolver_set_status_headers_and_background_are_kept() -> None:
     assert response.headers["x-extra"] == "1"
     assert response.headers["content-type"] == f"{APPLICATION_JSON}; charset=utf-8"
     assert response.background is sub_response.background
+
+
+async def test_operation_name_picks_one_of_several(client: httpx.AsyncClient) -> None:
+    document = "query A { a: __typename } query B { b: __typename }"
+    response = await _post(client, {"query": document, "operationName": "B"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"b": "Query"}}
