@@ -69,7 +69,7 @@ def scratch_database(server: object) -> Iterator[str]:
             )
 
 
-def bench_dashboard(server: object, runs: int, burst: int) -> None:
+def bench_dashboard(server: object, runs: int, burst: int, with_resolvers: bool) -> None:
     with scratch_database(server) as url:
         dsn = libpq_dsn(url)
         seed(dsn)
@@ -77,9 +77,11 @@ def bench_dashboard(server: object, runs: int, burst: int) -> None:
             f"dashboard query: 100 customers -> 1,000 orders -> 1,000 invoices -> 2,000 payments"
             f" ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
         )
-        graphql = asyncio.run(bench_graphql(url, runs, burst))
-        floor = asyncio.run(bench_floor(dsn, runs, burst))
-        print_table([graphql, floor])
+        results = [asyncio.run(bench_graphql(url, runs, burst))]
+        if with_resolvers:  # the same server with compiled reads off, for comparison
+            results.append(asyncio.run(bench_graphql(url, runs, burst, compiled=False)))
+        results.append(asyncio.run(bench_floor(dsn, runs, burst)))
+        print_table(results)
 
 
 def bench_seed(server: object, customers: int) -> None:
@@ -101,9 +103,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="sequential requests timed")
     parser.add_argument("--burst", type=int, default=80, help="requests at concurrency 8")
     parser.add_argument("--skip-seed", action="store_true", help="only the dashboard")
+    parser.add_argument(
+        "--with-resolvers",
+        action="store_true",
+        help="also time the server with compiled reads off (slow: minutes)",
+    )
     args = parser.parse_args()
     with server_url() as server:
-        bench_dashboard(server, args.runs, args.burst)
+        bench_dashboard(server, args.runs, args.burst, args.with_resolvers)
         if not args.skip_seed:
             bench_seed(server, args.customers)
 

@@ -21,6 +21,7 @@ from typing import Any
 from graphql import Undefined
 
 from opsgraph.context import Context
+from opsgraph.execution.codegen import Entry, record_maker
 from opsgraph.loaders import Page
 from opsgraph.loaders.sql import PageSpec
 from opsgraph.schema import resolve
@@ -70,19 +71,23 @@ def listed(item: Complete, non_null: bool) -> Complete:
 
 @dataclass(eq=False)
 class ObjectPlan:
-    """A selection on an entity type: response keys and how each is made from a row."""
+    """A selection on an entity type: response keys and how each is made from a row.
+
+    ``seal`` turns the getters into one generated function, ``project``."""
 
     type_name: str
-    getters: list[tuple[str, Getter]] = field(default_factory=list)
+    getters: list[Entry] = field(default_factory=list)
     fetchers: list[Fetcher] = field(default_factory=list)
+    project: Callable[[Any], dict[str, Any]] = field(init=False)
+
+    def seal(self) -> ObjectPlan:
+        self.project = record_maker(self.getters)
+        return self
 
     async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
         if rows:
             for fetcher in self.fetchers:
                 await fetcher.fetch(context, rows)
-
-    def project(self, row: Any) -> dict[str, Any]:
-        return {key: get(row) for key, get in self.getters}
 
 
 class Fetcher:
@@ -90,13 +95,6 @@ class Fetcher:
 
     async def fetch(self, context: Context, rows: Sequence[Any]) -> None:
         raise NotImplementedError
-
-
-def column(attr: str, complete: Complete) -> Getter:
-    def get(row: Any) -> Any:
-        return complete(getattr(row, attr))
-
-    return get
 
 
 def global_id(type_name: str, key: str, complete: Complete) -> Getter:
@@ -169,12 +167,19 @@ class OneStep(Fetcher):
 
 @dataclass(eq=False)
 class ConnectionPlan:
-    """The selection on a connection: edges (node, cursor), pageInfo and totalCount."""
+    """The selection on a connection: edges (node, cursor), pageInfo and totalCount.
+
+    ``seal`` turns the getters into one generated function, ``project``."""
 
     spec: PageSpec
-    getters: list[tuple[str, PageGetter]] = field(default_factory=list)
+    getters: list[Entry] = field(default_factory=list)
     nodes: list[ObjectPlan] = field(default_factory=list)  # one per `node` selection
     wants_count: bool = False
+    project: Callable[[Page, Any], dict[str, Any]] = field(init=False)
+
+    def seal(self) -> ConnectionPlan:
+        self.project = record_maker(self.getters, "page, count")
+        return self
 
     async def fetch(self, context: Context, pages: Sequence[Page]) -> None:
         if self.nodes:
@@ -182,14 +187,16 @@ class ConnectionPlan:
             for node in self.nodes:
                 await node.fetch(context, rows)
 
-    def project(self, page: Page, count: Any) -> dict[str, Any]:
-        return {key: get(page, count) for key, get in self.getters}
+    def edges(self, getters: list[Entry]) -> PageGetter:
+        make = record_maker(getters)
 
-    def edges(self, getters: list[tuple[str, Getter]]) -> PageGetter:
         def get(page: Page, count: Any) -> Any:
-            return [{key: edge(row) for key, edge in getters} for row in page.rows]
+            return [make(row) for row in page.rows]
 
         return get
+
+    def page_info(self, getters: list[Entry]) -> PageGetter:
+        return record_maker(getters, "page, count")
 
     def cursor(self, complete: Complete) -> Getter:
         ordering = self.spec.ordering

@@ -37,6 +37,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from opsgraph.execution import nodes
+from opsgraph.execution.codegen import Column, Entry
 from opsgraph.execution.nodes import (
     Complete,
     ConnectionPlan,
@@ -160,7 +161,7 @@ class Planner:
         plan = ObjectPlan(object_type.name)
         for key, sub in self.selections(object_type, details).items():
             plan.getters.append((key, self.object_field(plan, object_type, sub)))
-        return plan
+        return plan.seal()
 
     def object_field(self, plan: ObjectPlan, parent: GraphQLObjectType, details: Details) -> Getter:
         if details[0].node.name.value == "__typename":
@@ -168,7 +169,7 @@ class Planner:
         field, definition, read = self.field(parent, details)
         output = definition.type
         if read is None:
-            return nodes.column(field.python_name, completer(output))
+            return Column(field.python_name, completer(output), str_as_is(output))
         if isinstance(read, reads.GlobalId):
             return nodes.global_id(read.type_name, read.key, completer(output))
         if isinstance(read, reads.FromRow):
@@ -217,13 +218,13 @@ class Planner:
             else:
                 raise NotCompiled(f"{connection_type.name}.{name}")
             plan.getters.append((key, getter))
-        return plan
+        return plan.seal()
 
     def edge(
         self, plan: ConnectionPlan, connection_type: GraphQLObjectType, details: Details
     ) -> list[tuple[str, Getter]]:
         edge_type = _object_type(connection_type.fields["edges"].type, Edge)
-        getters: list[tuple[str, Getter]] = []
+        getters: list[Entry] = []
         for key, sub in self.selections(edge_type, details).items():
             name = sub[0].node.name.value
             if name == "__typename":
@@ -244,7 +245,7 @@ class Planner:
         self, plan: ConnectionPlan, connection_type: GraphQLObjectType, details: Details
     ) -> Callable[[Page, Any], Any]:
         info_type = _object_type(connection_type.fields["pageInfo"].type, PageInfo)
-        getters: list[tuple[str, Callable[[Page, Any], Any]]] = []
+        getters: list[Entry] = []
         for key, sub in self.selections(info_type, details).items():
             name = sub[0].node.name.value
             if name == "__typename":
@@ -261,11 +262,7 @@ class Planner:
                 getters.append((key, plan.boundary_cursor(-1, complete)))
             else:
                 raise NotCompiled(f"{info_type.name}.{name}")
-
-        def get(page: Page, count: Any) -> Any:
-            return {key: getter(page, count) for key, getter in getters}
-
-        return get
+        return plan.page_info(getters)
 
 
 def _object_type(output: GraphQLOutputType, origin: type) -> GraphQLObjectType:
@@ -283,6 +280,13 @@ def _object_type(output: GraphQLOutputType, origin: type) -> GraphQLObjectType:
     return inner
 
 
+def str_as_is(output: GraphQLOutputType) -> bool:
+    """Whether the (leaf) type serializes a ``str`` to itself: String and ID."""
+    inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+    serialize = PLAIN_STRINGS.get(getattr(inner, "name", ""))
+    return serialize is not None and getattr(inner, "serialize", None) is serialize
+
+
 def completer(output: GraphQLOutputType) -> Complete:
     """How graphql-core completes a value of a leaf type or a list of leaves."""
     non_null = isinstance(output, GraphQLNonNull)
@@ -290,6 +294,5 @@ def completer(output: GraphQLOutputType) -> Complete:
     if isinstance(inner, GraphQLList):
         return nodes.listed(completer(inner.of_type), non_null)
     if is_leaf_type(inner):
-        plain = inner.name in PLAIN_STRINGS and inner.serialize is PLAIN_STRINGS[inner.name]
-        return nodes.serialized(inner.serialize, non_null, plain)
+        return nodes.serialized(inner.serialize, non_null, str_as_is(output))
     raise NotCompiled(f"{output} is not a leaf type")

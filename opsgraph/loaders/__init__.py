@@ -45,6 +45,7 @@ class Loaders:
     def __init__(self, fetch: Fetch) -> None:
         self.fetch = fetch
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+        self._values: dict[int, dict[Any, Any]] = {}  # load_all's values, per loader
 
     def _get(self, name: Any, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         loader = self._loaders.get(name)
@@ -52,13 +53,16 @@ class Loaders:
             loader = self._loaders[name] = make()
         return loader
 
-    @staticmethod
-    async def load_all(loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
-        """One batch for ``keys`` (distinct) through ``loader``'s batch function, for a
-        caller that already holds every key of a level: a future per key would be waste."""
-        if not keys:
-            return []
-        return list(await loader.load_fn(list(keys)))
+    async def load_all(self, loader: DataLoader[Any, Any], keys: Sequence[Any]) -> list[Any]:
+        """The values for ``keys`` (distinct), those not loaded yet in one batch through
+        ``loader``'s batch function: for a caller that holds every key of a level at once,
+        a future per key would be waste. Values are kept per loader for the request, as
+        the loader's own cache keeps them."""
+        known = self._values.setdefault(id(loader), {})
+        missing = [key for key in keys if key not in known]
+        if missing:
+            known.update(zip(missing, await loader.load_fn(missing), strict=True))
+        return [known[key] for key in keys]
 
     def by_key(self, entity: str, column: str = "id") -> DataLoader[Any, Row[Any] | None]:
         """``<entity>_by_<column>``: one row per key, or None."""

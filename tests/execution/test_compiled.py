@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.extensions import FieldExtension
 
 from opsgraph.app import create_app
 from opsgraph.schema.node import to_global_id
+from opsgraph.schema.root import schema
 from opsgraph.seed import seed_demo
 from opsgraph.settings import Settings
 from tests.conftest import make_settings
@@ -186,3 +188,17 @@ async def test_lookup_misses_and_typename(both: Both, demo: None) -> None:
     assert body["data"]["a"] is None
     assert body["data"]["b"]["name"] == "Maskad Kund AB"
     assert await both.read_path(query) == "compiled"
+
+
+async def test_a_field_with_an_extension_is_never_compiled(
+    both: Both, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Field extensions (a permission check, say) run only on the resolvers: a query that
+    selects such a field must not be compiled, or the check would be skipped."""
+    customer_type = schema._schema.type_map["Customer"]
+    field = customer_type.fields["email"].extensions["strawberry-definition"]
+    query = '{ customer(externalId: "C-100") { name email } }'
+    assert await both.read_path(query) == "compiled"
+    monkeypatch.setattr(field, "extensions", [FieldExtension()])
+    assert await both.read_path(query) == "resolvers"
+    assert await both.read_path('{ customer(externalId: "C-100") { name } }') == "compiled"
