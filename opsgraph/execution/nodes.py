@@ -228,16 +228,11 @@ def total_count(page: Page, count: Any) -> Any:
     return count
 
 
-def has_next(complete: Complete) -> PageGetter:
+def page_flag(attr: str, complete: Complete) -> PageGetter:
+    """``has_next`` or ``has_previous`` of the page."""
+
     def get(page: Page, count: Any) -> Any:
-        return complete(page.has_next)
-
-    return get
-
-
-def has_previous(complete: Complete) -> PageGetter:
-    def get(page: Page, count: Any) -> Any:
-        return complete(page.has_previous)
+        return complete(getattr(page, attr))
 
     return get
 

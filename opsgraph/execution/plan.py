@@ -56,6 +56,7 @@ from opsgraph.schema.pagination import Connection, Edge, PageInfo, window
 Details = Sequence[FieldDetails]
 
 DEFINITION = "strawberry-definition"  # where Strawberry links a GraphQL field to its own
+PAGE_FLAGS = {"hasNextPage": "has_next", "hasPreviousPage": "has_previous"}
 # scalars whose serializer returns a str unchanged (checked against the schema's own)
 PLAIN_STRINGS = {"String": GraphQLString.serialize, "ID": GraphQLID.serialize}
 
@@ -252,10 +253,8 @@ class Planner:
                 getters.append((key, nodes.constant2(info_type.name)))
                 continue
             complete = completer(self.checked(info_type, sub)[1].type)
-            if name == "hasNextPage":
-                getters.append((key, nodes.has_next(complete)))
-            elif name == "hasPreviousPage":
-                getters.append((key, nodes.has_previous(complete)))
+            if name in PAGE_FLAGS:
+                getters.append((key, nodes.page_flag(PAGE_FLAGS[name], complete)))
             elif name == "startCursor":
                 getters.append((key, plan.boundary_cursor(0, complete)))
             elif name == "endCursor":
