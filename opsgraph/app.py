@@ -18,9 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
 
+from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.context import Context
 from opsgraph.db import SessionFactory, create_engine, create_session_factory
 from opsgraph.log import configure_logging, valid_request_id
+from opsgraph.rest.auth import token
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
@@ -36,9 +38,10 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
 
     masked_message = MASKED_MESSAGE
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, issuer: TokenIssuer | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
+        self.issuer = issuer or TokenIssuer(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return explorer_page(request, cdn=self.settings.graphiql_cdn)
@@ -51,6 +54,7 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
             response=response,
             settings=self.settings,
             session_factory=request.app.state.session_factory,
+            issuer=self.issuer,
         )
 
 
@@ -73,6 +77,28 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "Unexpected error.", "INTERNAL_SERVER_ERROR")
 
 
+async def _bootstrap_admin(settings: Settings, session_factory: SessionFactory) -> None:
+    """The first admin from OPSGRAPH_BOOTSTRAP_ADMIN_*, when set and no admin exists."""
+    if not settings.bootstrap_admin_username:
+        return
+    from opsgraph.errors import DomainError
+    from opsgraph.services.user import ensure_bootstrap_admin
+
+    try:
+        async with session_factory() as session, session.begin():
+            made = await ensure_bootstrap_admin(
+                session,
+                username=settings.bootstrap_admin_username,
+                email=settings.bootstrap_admin_email,
+                password=settings.bootstrap_admin_password,
+                settings=settings,
+            )
+    except DomainError as exc:
+        raise ConfigError(f"OPSGRAPH_BOOTSTRAP_ADMIN_*: {exc.message}") from None
+    if made:
+        log.info("created the bootstrap admin %r", settings.bootstrap_admin_username)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -81,6 +107,7 @@ def create_app(
     """Build the app. Tests pass a session factory bound to their own transaction."""
     settings = settings or get_settings()
     configure_logging(settings)
+    issuer = TokenIssuer(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -95,6 +122,7 @@ def create_app(
             )
         engine = create_engine(settings.database_url, settings)
         app.state.session_factory = create_session_factory(engine)
+        await _bootstrap_admin(settings, app.state.session_factory)
         # Everything loaded so far (modules, the schema) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise walk it all
         # while a large response is being built (`make bench`: p95 318 -> 199 ms).
@@ -127,13 +155,16 @@ def create_app(
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             # every method reaches the view, which answers 405 with Allow: GET, POST itself
-            Route("/graphql", GraphQLApp(settings)),
+            Route("/graphql", GraphQLApp(settings, issuer)),
+            Route("/auth/token", token, methods=["POST"]),
             Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
         middleware=middleware,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.token_issuer = issuer
     if session_factory is not None:
         app.state.session_factory = session_factory
     return app

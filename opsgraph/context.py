@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,9 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from opsgraph.auth.principal import Principal
+from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.db import SessionFactory
+from opsgraph.errors import Unauthenticated
 from opsgraph.loaders import Loaders
 from opsgraph.settings import Settings
+
+_UNRESOLVED: Any = object()
 
 
 @dataclass
@@ -28,12 +34,58 @@ class Context:
     # Strawberry resolves sibling fields concurrently; reads take turns on this lock so a
     # session (and, in tests, the one shared connection) is never used by two at once.
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    issuer: TokenIssuer | None = None  # the app's; made from the settings when not given
     loaders: Loaders = field(init=False)
     # how the query was read: "compiled" (opsgraph.execution) or "resolvers"
     read_path: str = field(default="resolvers", init=False)
+    _principal: Any = field(default=_UNRESOLVED, init=False)
+    # the signed-in session of the access token, when the request sent one
+    session_id: uuid.UUID | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.fetch)
+        if self.issuer is None:
+            self.issuer = TokenIssuer(self.settings)
+
+    @property
+    def tokens(self) -> TokenIssuer:
+        assert self.issuer is not None  # noqa: S101 - set in __post_init__
+        return self.issuer
+
+    @property
+    def client_address(self) -> str:
+        client = self.request.client
+        return client.host if client is not None else "unknown"
+
+    async def principal(self) -> Principal | None:
+        """Who sent the request (None: no credentials). Credentials that don't hold up
+        raise ``Unauthenticated``, always the same error."""
+        if self._principal is _UNRESOLVED:
+            self._principal = await self._authenticate()
+        principal: Principal | None = self._principal
+        return principal
+
+    async def require_principal(self) -> Principal:
+        principal = await self.principal()
+        if principal is None:
+            raise Unauthenticated()
+        return principal
+
+    async def _authenticate(self) -> Principal | None:
+        from opsgraph.services.auth import principal_for_token
+
+        header = self.request.headers.get("authorization")
+        if header is None:
+            return None
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise Unauthenticated()
+        verified = self.tokens.verify(credentials.strip())
+        self.session_id = verified.session_id
+        async with self.read_session() as session:
+            return await principal_for_token(
+                session, user_id=verified.user_id, session_id=verified.session_id
+            )
 
     async def fetch(self, statement: Executable) -> Sequence[Any]:
         """Run one read statement and return all its rows."""
@@ -45,4 +97,11 @@ class Context:
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session for a service call that reads; it takes its turn like the loaders."""
         async with self._read_lock, self.session_factory() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction for a service call that writes: committed when the
+        block ends, rolled back when it raises."""
+        async with self._read_lock, self.session_factory() as session, session.begin():
             yield session

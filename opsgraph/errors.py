@@ -42,3 +42,31 @@ class Conflict(DomainError):
 
 class InvalidState(DomainError):
     code = "INVALID_STATE"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: every rejected token or key gets this same error."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(
+        self, message: str = "Authentication required: send a valid access token."
+    ) -> None:
+        super().__init__(message)
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class InvalidCredentials(DomainError):
+    """A login that failed: the same for an unknown user and a wrong password."""
+
+    code = "INVALID_CREDENTIALS"
+
+    def __init__(self) -> None:
+        super().__init__("The username or password is wrong.")
+
+
+class TooManyAttempts(DomainError):
+    code = "TOO_MANY_ATTEMPTS"

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-DEV_JWT_SECRET = "dev-insecure-change-me"  # noqa: S105 - the known default, refused in production
+DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_JWT_SECRET_LENGTH = 32
 
 
@@ -28,6 +28,12 @@ class LogFormat(StrEnum):
     auto = "auto"  # json in production, readable in development
     json = "json"
     console = "console"
+
+
+class JwtAlgorithm(StrEnum):
+    HS256 = "HS256"  # signs and verifies with OPSGRAPH_JWT_SECRET
+    RS256 = "RS256"  # signs with OPSGRAPH_JWT_PRIVATE_KEY (PEM)
+    EdDSA = "EdDSA"  # signs with OPSGRAPH_JWT_PRIVATE_KEY (PEM, Ed25519)
 
 
 class ConfigError(ValueError):
@@ -66,6 +72,27 @@ class Settings(BaseSettings):
         description="run queries over the mapped graph level by level (opsgraph.execution); "
         "false runs every query on the resolvers",
     )
+    # --- sign-in ------------------------------------------------------------------------
+    jwt_algorithm: JwtAlgorithm = JwtAlgorithm.HS256
+    jwt_key_id: str = Field(default="main", min_length=1, max_length=64)
+    jwt_private_key: str = Field(default="", description="PEM signing key for RS256/EdDSA")
+    jwt_verification_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON {kid: HS256 secret or PEM public key}: keys that still verify "
+        "tokens after the signing key rotated",
+    )
+    jwt_issuer: str = Field(default="opsgraph", min_length=1)
+    jwt_audience: str = Field(default="opsgraph", min_length=1)
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    password_min_length: int = Field(default=10, ge=8, le=72)
+    login_max_failures: int = Field(default=10, ge=1, le=1000)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    self_signup: bool = False
+    bootstrap_admin_username: str = ""
+    bootstrap_admin_email: str = ""
+    bootstrap_admin_password: str = ""
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -102,6 +129,35 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"OPSGRAPH_JWT_SECRET is too short for production: "
                     f"{len(self.jwt_secret)} characters, at least {MIN_JWT_SECRET_LENGTH} needed"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _bootstrap_admin(self) -> Settings:
+        given = [
+            bool(self.bootstrap_admin_username),
+            bool(self.bootstrap_admin_email),
+            bool(self.bootstrap_admin_password),
+        ]
+        if any(given) and not all(given):
+            raise ValueError(
+                "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME, _EMAIL and _PASSWORD go together: "
+                "set all three or none"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _verification_keys(self) -> Settings:
+        if self.jwt_key_id in self.jwt_verification_keys:
+            raise ValueError(
+                f"OPSGRAPH_JWT_VERIFICATION_KEYS names the signing key's kid {self.jwt_key_id!r}"
+            )
+        if self.jwt_algorithm is JwtAlgorithm.HS256:
+            short = [kid for kid, key in self.jwt_verification_keys.items() if len(key) < 32]
+            if short:
+                raise ValueError(
+                    "OPSGRAPH_JWT_VERIFICATION_KEYS: HS256 keys need at least 32 characters "
+                    f"(too short: {', '.join(short)})"
                 )
         return self
 

@@ -7,7 +7,8 @@ import logging
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -105,3 +106,44 @@ async def test_lifespan_creates_and_disposes_the_engine(database_url: object) ->
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/ready")).status_code == 200
+
+
+BOOTSTRAP = {
+    "bootstrap_admin_username": "Root",
+    "bootstrap_admin_email": "root@example.com",
+    "bootstrap_admin_password": "long enough password",
+    "bcrypt_rounds": 4,
+}
+
+
+async def _admins(url: URL) -> list[str]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        names = await conn.scalars(
+            text(
+                'SELECT u.username FROM "user" u JOIN user_role ur ON ur.user_id = u.id '
+                "JOIN role r ON r.id = ur.role_id WHERE r.name = 'admin'"
+            )
+        )
+        admins = list(names)
+    await engine.dispose()
+    return admins
+
+
+async def test_bootstrap_admin_is_created_once(fresh_database_url: URL) -> None:
+    for _ in range(2):  # the second start finds the admin and creates nothing
+        app = create_app(make_settings(fresh_database_url, **BOOTSTRAP))
+        async with app.router.lifespan_context(app):
+            pass
+    assert await _admins(fresh_database_url) == ["root"]
+    with pytest.raises(ValueError, match="set all three or none"):
+        make_settings(fresh_database_url, bootstrap_admin_username="x")
+
+
+async def test_a_weak_bootstrap_password_stops_the_start(fresh_database_url: URL) -> None:
+    weak = {**BOOTSTRAP, "bootstrap_admin_password": "short"}
+    app = create_app(make_settings(fresh_database_url, **weak))
+    with pytest.raises(ConfigError, match="at least 10 characters"):
+        async with app.router.lifespan_context(app):
+            pass
+    assert await _admins(fresh_database_url) == []

@@ -9,7 +9,14 @@ from sqlalchemy import Executable, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from opsgraph.loaders.sql import key_array
-from opsgraph.models import Invoice, InvoiceStatus, Payment, RolePermission, StockLevel
+from opsgraph.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    RolePermission,
+    StockLevel,
+    UserRole,
+)
 
 
 def invoice_amount_paid(keys: Sequence[Any]) -> Executable:
@@ -65,4 +72,19 @@ def role_permissions(keys: Sequence[Any]) -> Executable:
         )
         .where(RolePermission.role_id == key_array(keys, RolePermission.role_id))
         .group_by(RolePermission.role_id)
+    )
+
+
+def user_permissions(keys: Sequence[Any]) -> Executable:
+    """Every permission a user holds through its roles, sorted."""
+    return (
+        select(
+            UserRole.user_id,
+            func.array_agg(
+                aggregate_order_by(RolePermission.permission.distinct(), RolePermission.permission)
+            ),
+        )
+        .join(RolePermission, RolePermission.role_id == UserRole.role_id)
+        .where(UserRole.user_id == key_array(keys, UserRole.user_id))
+        .group_by(UserRole.user_id)
     )

@@ -8,6 +8,7 @@ from opsgraph.models.order import Order, OrderLine, OrderStatus
 from opsgraph.models.payment import Payment, PaymentMethod
 from opsgraph.models.product import Product, StockLevel, StockMovement, StockReason
 from opsgraph.models.purchase_order import PurchaseOrder, PurchaseOrderState
+from opsgraph.models.session import LoginAttempt, RefreshToken
 from opsgraph.models.ticket import Ticket, TicketPriority, TicketStatus, TimeEntry
 from opsgraph.models.transaction import FinancialTransaction, TransactionKind
 from opsgraph.models.user import ApiKey, Role, RolePermission, User, UserRole
@@ -20,6 +21,7 @@ __all__ = [
     "FinancialTransaction",
     "Invoice",
     "InvoiceStatus",
+    "LoginAttempt",
     "Order",
     "OrderLine",
     "OrderStatus",
@@ -29,6 +31,7 @@ __all__ = [
     "Property",
     "PurchaseOrder",
     "PurchaseOrderState",
+    "RefreshToken",
     "Role",
     "RolePermission",
     "StockLevel",

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 
 from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
+from opsgraph.resolvers.auth import AuthMutation, AuthQuery
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
 from opsgraph.schema.extensions import OneOperation, StatementCount
@@ -23,7 +24,12 @@ MASKED_MESSAGE = "Unexpected error."
 
 
 @strawberry.type(name="Query", description="Everything opsgraph can read.")
-class Query(BaseQuery, ReportQuery):
+class Query(BaseQuery, ReportQuery, AuthQuery):
+    pass
+
+
+@strawberry.type(name="Mutation", description="Everything opsgraph can change.")
+class Mutation(AuthMutation):
     pass
 
 
@@ -47,6 +53,7 @@ CACHED_DOCUMENTS = 256  # parsed and validated documents kept, least recently us
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         execution_context_class=CompiledReads,
         extensions=[
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),

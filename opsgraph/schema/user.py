@@ -13,6 +13,10 @@ from opsgraph.schema.fields import batched, from_row, many, node_id, one
 from opsgraph.schema.node import Node, to_global_id
 
 
+def _listed(root: Any, values: Any) -> list[str]:
+    return list(values)
+
+
 def _api_key_id(root: Any) -> strawberry.ID | None:
     key = root.actor_api_key_id
     return strawberry.ID(to_global_id("ApiKey", key)) if key is not None else None
@@ -29,6 +33,13 @@ class User(Node):
     created_at: dt.datetime
 
     roles = many("User", "roles", "Roles held by the user.")
+    permissions = batched(
+        computed.user_permissions,
+        list[str],
+        "Every permission the user holds through its roles, sorted.",
+        default=(),
+        derive=_listed,
+    )
     assigned_tickets = many("User", "assigned_tickets", "Tickets assigned to the user.")
     customer = one("User", "customer", "For portal users: the customer they belong to.")
 
@@ -46,7 +57,7 @@ class Role(Node):
         list[str],
         "The role's permissions (`<domain>:<action>`), sorted.",
         default=(),
-        derive=lambda root, value: list(value),
+        derive=_listed,
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.passwords import PasswordRejected, hash_password
 from opsgraph.errors import Conflict, InvalidInput
-from opsgraph.models import User, UserRole
+from opsgraph.models import Role, User, UserRole
 from opsgraph.services.role import ensure_builtin_roles
+from opsgraph.settings import Settings
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -64,3 +65,26 @@ async def create_user(
     session.add_all(UserRole(user_id=user.id, role_id=role_ids[role]) for role in roles)
     await session.flush()
     return user
+
+
+async def ensure_bootstrap_admin(
+    session: AsyncSession, *, username: str, email: str, password: str, settings: Settings
+) -> bool:
+    """Create the configured first admin when no user holds the admin role; True if made.
+    Start-ups of several workers take turns on an advisory lock."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('opsgraph:bootstrap'))"))
+    has_admin = await session.scalar(
+        select(UserRole.user_id).join(Role, Role.id == UserRole.role_id).where(Role.name == "admin")
+    )
+    if has_admin is not None:
+        return False
+    await create_user(
+        session,
+        username=username,
+        email=email,
+        password=password,
+        roles=["admin"],
+        password_rounds=settings.bcrypt_rounds,
+        min_password_length=settings.password_min_length,
+    )
+    return True

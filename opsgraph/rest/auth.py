@@ -1,0 +1,78 @@
+"""``POST /auth/token``: OAuth2's password flow (RFC 6749, 4.3) for tools that expect it.
+
+Form fields ``username`` and ``password`` (``grant_type``, if sent, must be ``password``),
+``application/x-www-form-urlencoded``. The answer is the same tokens ``login`` hands out,
+as JSON; failures are RFC 6749 error bodies.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from opsgraph.context import Context
+from opsgraph.errors import InvalidCredentials, TooManyAttempts
+from opsgraph.services import auth as service
+
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 16 * 1024
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _error(status: int, error: str, description: str) -> JSONResponse:
+    body = {"error": error, "error_description": description}
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+async def token(request: Request) -> JSONResponse:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM:
+        return _error(415, "invalid_request", f"send the form as {FORM}")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return _error(413, "invalid_request", "the form is too large")
+    try:
+        fields = parse_qs(body.decode("utf-8"), strict_parsing=False, max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        return _error(400, "invalid_request", "the form is not valid UTF-8 form data")
+    values = {name: items[0] for name, items in fields.items() if len(items) == 1}
+    if values.get("grant_type", "password") != "password":
+        return _error(400, "unsupported_grant_type", "only the password grant is supported")
+    username, password = values.get("username"), values.get("password")
+    if not username or password is None:
+        return _error(400, "invalid_request", "username and password are required, once each")
+    context = Context(
+        request=request,
+        response=None,
+        settings=request.app.state.settings,
+        session_factory=request.app.state.session_factory,
+        issuer=request.app.state.token_issuer,
+    )
+    failure: InvalidCredentials | TooManyAttempts | None = None
+    async with context.transaction() as session:
+        try:
+            signed = await service.login(
+                session,
+                username=username,
+                password=password,
+                client_address=context.client_address,
+                settings=context.settings,
+                issuer=context.tokens,
+            )
+        except (InvalidCredentials, TooManyAttempts) as error:
+            failure = error  # the attempt is recorded: the transaction commits
+    if isinstance(failure, TooManyAttempts):
+        return _error(429, "too_many_attempts", failure.message)
+    if failure is not None:
+        return _error(400, "invalid_grant", failure.message)
+    return JSONResponse(
+        {
+            "access_token": signed.access.token,
+            "token_type": "bearer",
+            "expires_in": int(context.tokens.lifetime.total_seconds()),
+            "refresh_token": signed.refresh_token,
+        },
+        headers=NO_STORE,
+    )

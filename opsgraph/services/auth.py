@@ -1,0 +1,205 @@
+"""Signing in: login with throttling, refresh-token rotation, logout, and the principal
+behind an access token. The callers own the transaction (these flush, never commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.passwords import hash_password, verify_password
+from opsgraph.auth.principal import Principal
+from opsgraph.auth.tokens import AccessToken, TokenIssuer, hash_secret, new_refresh_token
+from opsgraph.errors import InvalidCredentials, TooManyAttempts, Unauthenticated
+from opsgraph.models import AuditEvent, LoginAttempt, RefreshToken, RolePermission, User, UserRole
+from opsgraph.settings import Settings
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What a login or a refresh hands out."""
+
+    user_id: int
+    access: AccessToken
+    refresh_token: str
+    refresh_expires_at: dt.datetime
+
+
+@cache
+def _dummy_hash(rounds: int) -> str:
+    """A hash to check unknown usernames against, so every attempt costs one bcrypt check."""
+    return hash_password("not a password of anyone", rounds=rounds)
+
+
+def audit(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: int | None,
+    entity_type: str,
+    entity_id: int | None,
+    changes: dict[str, Any],
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_user_id=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            changes=changes,
+            request_id=correlation_id.get(),
+        )
+    )
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    client_address: str,
+    settings: Settings,
+    issuer: TokenIssuer,
+) -> SignedIn:
+    """Tokens for a right username and password. Unknown users and wrong passwords get the
+    same ``InvalidCredentials`` after one bcrypt check each; after too many failures for
+    the username or the client address within the window, ``TooManyAttempts``."""
+    name = username.strip().lower()[:320]
+    client = client_address[:64]
+    # one attempt at a time per username and per address, so concurrent attempts are counted
+    for key in sorted({f"login:user:{name}", f"login:client:{client}"}):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=settings.login_window_minutes)
+    failures = (
+        await session.execute(
+            select(
+                func.count().filter(LoginAttempt.username == name),
+                func.count().filter(LoginAttempt.client_address == client),
+            ).where(
+                LoginAttempt.at > since,
+                LoginAttempt.succeeded.is_(False),
+                or_(LoginAttempt.username == name, LoginAttempt.client_address == client),
+            )
+        )
+    ).one()
+    if max(failures) >= settings.login_max_failures:
+        raise TooManyAttempts(
+            f"too many failed logins; try again in up to {settings.login_window_minutes} minutes"
+        )
+    user = await session.scalar(select(User).where(User.username == name))
+    hashed = user.password_hash if user is not None else _dummy_hash(settings.bcrypt_rounds)
+    matches = await asyncio.to_thread(verify_password, password, hashed)
+    succeeded = matches and user is not None and user.is_active
+    session.add(LoginAttempt(username=name, client_address=client, succeeded=succeeded))
+    changes = {"username": name, "client": client}
+    if not succeeded or user is None:
+        audit(
+            session,
+            "auth.login_failed",
+            actor=None,
+            entity_type="User",
+            entity_id=None,
+            changes=changes,
+        )
+        await session.flush()
+        raise InvalidCredentials()
+    user.last_login_at = dt.datetime.now(dt.UTC)
+    audit(
+        session, "auth.login", actor=user.id, entity_type="User", entity_id=user.id, changes=changes
+    )
+    return await _start_session(session, user.id, uuid.uuid4(), settings, issuer)
+
+
+async def _start_session(
+    session: AsyncSession, user_id: int, family: uuid.UUID, settings: Settings, issuer: TokenIssuer
+) -> SignedIn:
+    token, hashed = new_refresh_token()
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.refresh_token_days)
+    session.add(
+        RefreshToken(user_id=user_id, family_id=family, token_hash=hashed, expires_at=expires)
+    )
+    await session.flush()
+    return SignedIn(user_id, issuer.issue(user_id, session=family), token, expires)
+
+
+async def refresh(
+    session: AsyncSession, *, refresh_token: str, settings: Settings, issuer: TokenIssuer
+) -> SignedIn | None:
+    """Spend a refresh token for new tokens of the same family. None when the token is
+    unknown, expired, revoked or already spent; a spent one presented again also revokes
+    its whole family (it was stolen), which the caller must commit."""
+    now = dt.datetime.now(dt.UTC)
+    stored = await session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.token_hash == hash_secret(refresh_token))
+        .with_for_update()
+    )
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        return None
+    if stored.used_at is not None:
+        await revoke_family(session, stored.family_id, stored.user_id, reason="reuse")
+        return None
+    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
+    if not active:
+        return None
+    stored.used_at = now
+    return await _start_session(session, stored.user_id, stored.family_id, settings, issuer)
+
+
+async def revoke_family(
+    session: AsyncSession, family: uuid.UUID, user_id: int, *, reason: str
+) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    audit(
+        session,
+        "auth.session_revoked",
+        actor=user_id,
+        entity_type="User",
+        entity_id=user_id,
+        changes={"reason": reason},
+    )
+    await session.flush()
+
+
+async def logout(session: AsyncSession, *, principal: Principal, session_id: uuid.UUID) -> None:
+    """End the signed-in session: its refresh tokens and its access tokens stop working."""
+    await revoke_family(session, session_id, principal.user_id, reason="logout")
+
+
+async def principal_for_token(
+    session: AsyncSession, *, user_id: int, session_id: uuid.UUID
+) -> Principal:
+    """The principal of a verified access token, in one statement: the user must still be
+    active and the token's session not revoked."""
+    permissions = (
+        select(func.coalesce(func.array_agg(RolePermission.permission.distinct()), text("'{}'")))
+        .join(UserRole, UserRole.role_id == RolePermission.role_id)
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery()
+    )
+    live = (
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_(None))
+        .exists()
+    )
+    row = (
+        await session.execute(
+            select(
+                User.id, User.username, User.customer_id, permissions.label("permissions")
+            ).where(User.id == user_id, User.is_active.is_(True), live)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated()
+    return Principal(row.id, row.username, frozenset(row.permissions), row.customer_id)
