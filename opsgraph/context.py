@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,12 @@ from starlette.websockets import WebSocket
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.db import SessionFactory
-from opsgraph.errors import Unauthenticated
+from opsgraph.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
 from opsgraph.loaders import Loaders
 from opsgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from opsgraph.services.auth import SignedIn
 
 _UNRESOLVED: Any = object()
 
@@ -70,6 +73,26 @@ class Context:
         if principal is None:
             raise Unauthenticated()
         return principal
+
+    async def login(self, username: str, password: str) -> SignedIn | DomainError:
+        """Run the login service in its own transaction. A refused attempt is returned,
+        not raised: it was recorded (throttling, audit) and that must be committed."""
+        from opsgraph.services.auth import login
+
+        failure: DomainError | None = None
+        async with self.transaction() as session:
+            try:
+                return await login(
+                    session,
+                    username=username,
+                    password=password,
+                    client_address=self.client_address,
+                    settings=self.settings,
+                    issuer=self.tokens,
+                )
+            except (InvalidCredentials, TooManyAttempts) as error:
+                failure = error
+        return failure
 
     async def _authenticate(self) -> Principal | None:
         from opsgraph.services.auth import principal_for_token

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
-from opsgraph.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
+from opsgraph.errors import DomainError, Unauthenticated
 from opsgraph.schema.auth import (
     LoginInput,
     LogoutPayload,
@@ -33,22 +33,9 @@ async def _signed_in(info: Info, signed: service.SignedIn) -> SignInPayload:
 class AuthMutation:
     @strawberry.mutation(description="Sign in with a username and password (public).")
     async def login(self, info: Info, input: LoginInput) -> SignInPayload:
-        context = info.context
-        failure: DomainError | None = None
-        async with context.transaction() as session:
-            try:
-                signed = await service.login(
-                    session,
-                    username=input.username,
-                    password=input.password,
-                    client_address=context.client_address,
-                    settings=context.settings,
-                    issuer=context.tokens,
-                )
-            except (InvalidCredentials, TooManyAttempts) as error:
-                failure = error  # the attempt is recorded: the transaction commits
-        if failure is not None:
-            return SignInPayload(errors=[user_error(failure)])
+        signed = await info.context.login(input.username, input.password)
+        if isinstance(signed, DomainError):
+            return SignInPayload(errors=[user_error(signed)])
         return await _signed_in(info, signed)
 
     @strawberry.mutation(

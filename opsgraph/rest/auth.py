@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from opsgraph.context import Context
-from opsgraph.errors import InvalidCredentials, TooManyAttempts
-from opsgraph.services import auth as service
+from opsgraph.errors import DomainError, TooManyAttempts
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024
@@ -50,23 +49,11 @@ async def token(request: Request) -> JSONResponse:
         session_factory=request.app.state.session_factory,
         issuer=request.app.state.token_issuer,
     )
-    failure: InvalidCredentials | TooManyAttempts | None = None
-    async with context.transaction() as session:
-        try:
-            signed = await service.login(
-                session,
-                username=username,
-                password=password,
-                client_address=context.client_address,
-                settings=context.settings,
-                issuer=context.tokens,
-            )
-        except (InvalidCredentials, TooManyAttempts) as error:
-            failure = error  # the attempt is recorded: the transaction commits
-    if isinstance(failure, TooManyAttempts):
-        return _error(429, "too_many_attempts", failure.message)
-    if failure is not None:
-        return _error(400, "invalid_grant", failure.message)
+    signed = await context.login(username, password)
+    if isinstance(signed, TooManyAttempts):
+        return _error(429, "too_many_attempts", signed.message)
+    if isinstance(signed, DomainError):
+        return _error(400, "invalid_grant", signed.message)
     return JSONResponse(
         {
             "access_token": signed.access.token,

@@ -178,3 +178,11 @@ async def test_oauth2_password_flow(client: httpx.AsyncClient, alice: int) -> No
         assert response.status_code == status
     as_json = await client.post("/auth/token", json=form)
     assert as_json.status_code == 415
+
+
+async def test_oauth2_password_flow_is_throttled_too(client: httpx.AsyncClient, alice: int) -> None:
+    form = {"username": "alice", "password": "wrong"}
+    statuses = [(await client.post("/auth/token", data=form)).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+    right = await client.post("/auth/token", data={**form, "password": PASSWORD})
+    assert (right.status_code, right.json()["error"]) == (429, "too_many_attempts")
