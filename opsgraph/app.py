@@ -38,10 +38,9 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
 
     masked_message = MASKED_MESSAGE
 
-    def __init__(self, settings: Settings, issuer: TokenIssuer | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
-        self.issuer = issuer or TokenIssuer(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return explorer_page(request, cdn=self.settings.graphiql_cdn)
@@ -49,13 +48,7 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(
-            request=request,
-            response=response,
-            settings=self.settings,
-            session_factory=request.app.state.session_factory,
-            issuer=self.issuer,
-        )
+        return Context.of(request, response)
 
 
 def error_response(
@@ -107,7 +100,6 @@ def create_app(
     """Build the app. Tests pass a session factory bound to their own transaction."""
     settings = settings or get_settings()
     configure_logging(settings)
-    issuer = TokenIssuer(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -155,7 +147,7 @@ def create_app(
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             # every method reaches the view, which answers 405 with Allow: GET, POST itself
-            Route("/graphql", GraphQLApp(settings, issuer)),
+            Route("/graphql", GraphQLApp(settings)),
             Route("/auth/token", token, methods=["POST"]),
             Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
@@ -164,7 +156,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.token_issuer = issuer
+    app.state.token_issuer = TokenIssuer(settings)  # also checks the signing key
     if session_factory is not None:
         app.state.session_factory = session_factory
     return app

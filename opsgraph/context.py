@@ -45,6 +45,19 @@ class Context:
     # the signed-in session of the access token, when the request sent one
     session_id: uuid.UUID | None = field(default=None, init=False)
 
+    @classmethod
+    def of(cls, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
+        """The context of a request to the app (``create_app`` puts what it needs on
+        ``app.state``)."""
+        state = request.app.state
+        return cls(
+            request=request,
+            response=response,
+            settings=state.settings,
+            session_factory=state.session_factory,
+            issuer=state.token_issuer,
+        )
+
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.fetch)
         if self.issuer is None:
@@ -126,5 +139,5 @@ class Context:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction for a service call that writes: committed when the
         block ends, rolled back when it raises."""
-        async with self._read_lock, self.session_factory() as session, session.begin():
+        async with self.read_session() as session, session.begin():
             yield session

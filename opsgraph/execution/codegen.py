@@ -13,6 +13,8 @@ import keyword
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
@@ -32,6 +34,12 @@ class Column:
 
 
 Entry = tuple[str, Callable[..., Any]]  # a response key and what makes its value
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> CodeType:
+    """Compiled once per distinct selection shape, not on every request."""
+    return compile(source, "<opsgraph.execution.codegen>", "exec")
 
 
 def record_maker(entries: Sequence[Entry], args: str = "row") -> Callable[..., dict[str, Any]]:
@@ -60,6 +68,6 @@ def record_maker(entries: Sequence[Entry], args: str = "row") -> Callable[..., d
             value = f"g{n}({args})"
         items.append(f"{key!r}: {value}")
     source = f"def make({args}):\n    return {{{', '.join(items)}}}\n"
-    exec(compile(source, "<opsgraph.execution.codegen>", "exec"), namespace)  # noqa: S102
+    exec(_compiled(source), namespace)  # noqa: S102
     maker: Callable[..., dict[str, Any]] = namespace["make"]
     return maker

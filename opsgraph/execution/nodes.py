@@ -104,8 +104,10 @@ def global_id(type_name: str, key: str, complete: Complete) -> Getter:
     return get
 
 
-def constant(value: Any) -> Getter:
-    def get(row: Any) -> Any:
+def constant(value: Any) -> Callable[..., Any]:
+    """The same value whatever it is called with (a row, or a page and its count)."""
+
+    def get(*_: Any) -> Any:
         return value
 
     return get
@@ -215,13 +217,6 @@ class ConnectionPlan:
             return complete(encode_cursor(ordering, rows[index]) if rows else None)
 
         return get
-
-
-def constant2(value: Any) -> PageGetter:
-    def get(page: Page, count: Any) -> Any:
-        return value
-
-    return get
 
 
 def total_count(page: Page, count: Any) -> Any:

@@ -205,11 +205,11 @@ class Planner:
         for key, sub in self.selections(connection_type, details).items():
             name = sub[0].node.name.value
             getter: Callable[[Page, Any], Any]
-            if name != "__typename":
-                self.checked(connection_type, sub)
             if name == "__typename":
-                getter = nodes.constant2(connection_type.name)
-            elif name == "totalCount":
+                plan.getters.append((key, nodes.constant(connection_type.name)))
+                continue
+            self.checked(connection_type, sub)
+            if name == "totalCount":
                 plan.wants_count = True
                 getter = nodes.total_count
             elif name == "pageInfo":
@@ -250,7 +250,7 @@ class Planner:
         for key, sub in self.selections(info_type, details).items():
             name = sub[0].node.name.value
             if name == "__typename":
-                getters.append((key, nodes.constant2(info_type.name)))
+                getters.append((key, nodes.constant(info_type.name)))
                 continue
             complete = completer(self.checked(info_type, sub)[1].type)
             if name in PAGE_FLAGS:

@@ -42,13 +42,7 @@ async def token(request: Request) -> JSONResponse:
     username, password = values.get("username"), values.get("password")
     if not username or password is None:
         return _error(400, "invalid_request", "username and password are required, once each")
-    context = Context(
-        request=request,
-        response=None,
-        settings=request.app.state.settings,
-        session_factory=request.app.state.session_factory,
-        issuer=request.app.state.token_issuer,
-    )
+    context = Context.of(request, None)
     signed = await context.login(username, password)
     if isinstance(signed, TooManyAttempts):
         return _error(429, "too_many_attempts", signed.message)
