@@ -191,10 +191,15 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
         password = getpass.getpass("Password for the new admin: ")
 
     async def create(session: AsyncSession) -> None:
-        from opsgraph.services.user import create_user
+        from opsgraph.services.user import create_admin
 
-        await create_user(
-            session, username=args.username, email=args.email, password=password, roles=["admin"]
+        await create_admin(
+            session,
+            username=args.username,
+            email=args.email,
+            password=password,
+            settings=settings,
+            via="cli",
         )
 
     with database(settings) as url:

@@ -20,6 +20,7 @@ from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.db import SessionFactory
 from opsgraph.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
 from opsgraph.loaders import Loaders
+from opsgraph.loaders.sql import Scope
 from opsgraph.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Context:
         )
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.fetch)
+        self.loaders = Loaders(self.fetch, self.scope)
         if self.issuer is None:
             self.issuer = TokenIssuer(self.settings)
 
@@ -80,6 +81,22 @@ class Context:
             self._principal = await self._authenticate()
         principal: Principal | None = self._principal
         return principal
+
+    def anonymous(self) -> None:
+        """Serve the request without looking at its credentials (it selects only public
+        fields: a stale token must not stop a login)."""
+        if self._principal is _UNRESOLVED:
+            self._principal = None
+
+    def scope(self) -> Scope | None:
+        """The row scope of the caller: set for a customer-portal user, else None. Rows
+        are read only once the guard knows the caller; earlier is a bug, and fails."""
+        if self._principal is _UNRESOLVED:
+            raise RuntimeError("rows read before the caller is known")
+        principal: Principal | None = self._principal
+        if principal is None or principal.customer_id is None:
+            return None
+        return Scope(customer_id=principal.customer_id, user_id=principal.user_id)
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()
@@ -108,15 +125,30 @@ class Context:
         return failure
 
     async def _authenticate(self) -> Principal | None:
+        """``Authorization: Bearer <access token or API key>``, or ``Client-Secret: <API
+        key>`` (what clients of the old mock API send); both at once is refused."""
+        from opsgraph.services.api_key import looks_like_api_key, principal_for_api_key
         from opsgraph.services.auth import principal_for_token
 
         header = self.request.headers.get("authorization")
-        if header is None:
+        client_secret = self.request.headers.get("client-secret")
+        if header is None and client_secret is None:
             return None
-        scheme, _, credentials = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
+        if header is not None and client_secret is not None:
             raise Unauthenticated()
-        verified = self.tokens.verify(credentials.strip())
+        if header is not None:
+            scheme, _, credentials = header.strip().partition(" ")
+            credentials = credentials.strip()
+            if scheme.lower() != "bearer" or not credentials:
+                raise Unauthenticated()
+        else:
+            credentials = (client_secret or "").strip()
+        if looks_like_api_key(credentials):
+            async with self.transaction() as session:  # commits lastUsedAt
+                return await principal_for_api_key(session, key=credentials)
+        if client_secret is not None:
+            raise Unauthenticated()
+        verified = self.tokens.verify(credentials)
         self.session_id = verified.session_id
         async with self.read_session() as session:
             return await principal_for_token(

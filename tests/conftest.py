@@ -6,8 +6,11 @@
 * unset: an embedded PostgreSQL is started in a temporary directory for the run.
 
 Most tests take ``session`` / ``client``: they run inside one transaction that is rolled
-back afterwards. Tests that must commit for real (concurrency, migrations) take
-``fresh_database_url``: a database cloned from the migrated template, dropped afterwards.
+back afterwards. ``client`` (and ``gql``) send the access token of an admin created for
+the test; ``anon_client`` (``anon_gql``) send no credentials; ``create_and_sign_in`` makes
+a user with the given roles and returns its headers. Tests that must commit for real
+(concurrency, migrations) take ``fresh_database_url``: a database cloned from the
+migrated template, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from opsgraph.app import create_app
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
+from opsgraph.services.user import create_user
 from opsgraph.settings import Settings, sqlalchemy_url
 
 TEST_URL_ENV = "OPSGRAPH_TEST_DATABASE_URL"
@@ -214,8 +218,39 @@ async def session(
         yield session
 
 
+TEST_PASSWORD = "test password 1234"
+
+
+async def create_and_sign_in(
+    http: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    username: str,
+    roles: list[str],
+    *,
+    customer_id: int | None = None,
+) -> dict[str, str]:
+    """Create a user with ``roles`` (linked to ``customer_id`` for a portal user), sign in
+    through POST /auth/token, and return the headers that carry its access token."""
+    async with session_factory() as session:
+        user = await create_user(
+            session,
+            username=username,
+            email=f"{username}@example.com",
+            password=TEST_PASSWORD,
+            roles=roles,
+            password_rounds=4,
+        )
+        user.customer_id = customer_id
+        await session.commit()
+    response = await http.post(
+        "/auth/token", data={"username": username, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 @pytest.fixture
-async def client(
+async def anon_client(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, session_factory=session_factory)
@@ -224,17 +259,36 @@ async def client(
         yield client
 
 
+@pytest.fixture
+async def client(
+    anon_client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, called by an admin."""
+    headers = await create_and_sign_in(anon_client, session_factory, "test-admin", ["admin"])
+    async with httpx.AsyncClient(
+        transport=anon_client._transport, base_url="http://testserver", headers=headers
+    ) as client:
+        yield client
+
+
 class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
     async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        **headers: str,
     ) -> dict[str, Any]:
+        """POST the query; the response must have ``status`` (401/403: refused by the
+        guards)."""
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == status, response.text
         body: dict[str, Any] = response.json()
         return body
 
@@ -242,3 +296,8 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+def anon_gql(anon_client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(anon_client)

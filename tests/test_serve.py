@@ -38,6 +38,17 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
 QUERY = '{ customer(externalId: "C-100") { name } }'
 
 
+def _signed_in(base: str, data_dir: Path) -> dict[str, str]:
+    """Headers of the demo staff user, signed in with the password the first start saved."""
+    note = (data_dir / "demo-credentials.txt").read_text()
+    password = next(line.split(":", 1)[1].strip() for line in note.splitlines() if "staff:" in line)
+    response = httpx.post(
+        f"{base}/auth/token", data={"username": "staff", "password": password}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = free_port()
@@ -46,7 +57,11 @@ def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: sign
 
     first = _start(tmp_path, port)
     wait_ready(first, base)
-    body = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10).json()
+    anonymous = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    headers = _signed_in(base, tmp_path)
+    body = httpx.post(f"{base}/graphql", json={"query": QUERY}, headers=headers, timeout=10).json()
     assert body == {"data": {"customer": {"name": "Maskad Kund AB"}}}
     assert httpx.get(f"{base}/health", timeout=5).json()["status"] == "ok"
     assert _postgres_processes(pgdata), "the embedded PostgreSQL should be running"
@@ -61,7 +76,8 @@ def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: sign
     # a second start reuses the data and creates no users again
     second = _start(tmp_path, port)
     wait_ready(second, base)
-    body = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10).json()
+    headers = _signed_in(base, tmp_path)
+    body = httpx.post(f"{base}/graphql", json={"query": QUERY}, headers=headers, timeout=10).json()
     assert body["data"]["customer"]["name"] == "Maskad Kund AB"
     second.send_signal(stop_signal)
     out, err = second.communicate(timeout=60)

@@ -82,8 +82,10 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
         _select("ticket:*", "time_entry:*", "customer:read", "property:read"),
     ),
     "integration": (
-        "What partner systems need: customers, orders, invoices, payments, purchase orders",
+        "What partner systems need: customers, orders, invoices, payments, purchase orders; "
+        "and its own API keys",
         _select(
+            "api_key:*",
             "customer:*",
             "property:*",
             "order:*",
@@ -106,6 +108,7 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "ticket:write",
             "time_entry:read",
             "purchase_order:read",
+            "report:read",
         ),
     ),
 }

@@ -7,6 +7,9 @@ graph, so ``CompiledReads`` plans such a query once per request (``plan.py``), f
 each level for all its rows with the request's loaders, and writes the response with
 plain function calls (``nodes.py``).
 
+Every operation, on either path, is first checked against the caller's permissions as a
+whole (``opsgraph.auth.guard``): a refused one reads nothing.
+
 Everything else runs on graphql-core and the resolvers, unchanged: mutations,
 introspection, reports, abstract types, fields with extensions, and any operation whose
 compiled run meets an error (bad arguments, a null where none may be). The resolvers
@@ -19,9 +22,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import OperationType
+from graphql import GraphQLError, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from opsgraph.auth.guard import SelectionWalk, check_operation
 from opsgraph.context import Context
 from opsgraph.errors import DomainError
 from opsgraph.execution.nodes import NotCompiled, QueryPlan
@@ -34,19 +38,31 @@ RESOLVERS = "resolvers"
 
 
 class CompiledReads(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with queries over the mapped graph compiled."""
+    """graphql-core's executor: operations guarded, queries over the mapped graph compiled."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        return self.guarded(serially)
+
+    async def guarded(self, serially: bool | None) -> Any:
+        context = self.context_value
+        if not isinstance(context, Context):
+            raise TypeError("opsgraph operations run with an opsgraph Context")
+        walk = SelectionWalk(self.schema, self.fragments, self.variable_values, self.operation)
+        try:
+            await check_operation(walk, context)
+        except DomainError as refused:  # unauthenticated or forbidden: nothing runs
+            self.collected_errors.add(GraphQLError(refused.message, original_error=refused), None)
+            return self.build_response(None)
         plan = self.compiled_plan()
-        if plan is None:
-            return super().execute_operation(serially)
-        return self.run_compiled(plan, serially)
+        if plan is not None:
+            return await self.run_compiled(plan, serially)
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
 
     def compiled_plan(self) -> QueryPlan | None:
         context = self.context_value
         if (
             self.operation.operation is not OperationType.QUERY
-            or not isinstance(context, Context)
             or not context.settings.compiled_reads
             or getattr(self.middleware_manager, "middlewares", None)
         ):

@@ -16,7 +16,7 @@ from sqlalchemy import Executable, Row
 from strawberry.dataloader import DataLoader
 
 from opsgraph.loaders import sql
-from opsgraph.loaders.sql import PageSpec
+from opsgraph.loaders.sql import PageSpec, Scope
 from opsgraph.schema.mapping import ENTITIES, Relation
 
 Fetch = Callable[[Executable], Awaitable[Sequence[Any]]]
@@ -42,8 +42,10 @@ def cut_page(rows: list[Row[Any]], spec: PageSpec) -> Page:
 class Loaders:
     """The loaders of one request. Never shared across requests."""
 
-    def __init__(self, fetch: Fetch) -> None:
+    def __init__(self, fetch: Fetch, scope: Callable[[], Scope | None]) -> None:
         self.fetch = fetch
+        # the caller's row scope, asked for when a statement is built (after the guard)
+        self.scope = scope
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
         self._values: dict[int, dict[Any, Any]] = {}  # load_all's values, per loader
 
@@ -69,7 +71,7 @@ class Loaders:
         target = ENTITIES[entity]
 
         async def load(keys: list[Any]) -> list[Row[Any] | None]:
-            rows = await self.fetch(sql.rows_by_key(target, column, keys))
+            rows = await self.fetch(sql.rows_by_key(target, column, keys, self.scope()))
             found = {getattr(row, column): row for row in rows}
             return [found.get(key) for key in keys]
 
@@ -82,7 +84,7 @@ class Loaders:
         """``<entities>_by_<parent key>``: one page per parent, all parents in one statement."""
 
         async def load(keys: list[Any]) -> list[Page]:
-            rows = await self.fetch(sql.page_of_children(relation, keys, spec))
+            rows = await self.fetch(sql.page_of_children(relation, keys, spec, self.scope()))
             grouped: dict[Any, list[Row[Any]]] = defaultdict(list)
             for row in rows:
                 grouped[row.graph_parent].append(row)
@@ -94,7 +96,7 @@ class Loaders:
         self, relation: Relation, filters: tuple[tuple[str, Any], ...]
     ) -> DataLoader[Any, int]:
         async def load(keys: list[Any]) -> list[int]:
-            rows = await self.fetch(sql.count_of_children(relation, keys, filters))
+            rows = await self.fetch(sql.count_of_children(relation, keys, filters, self.scope()))
             counts = {row.graph_parent: row.n for row in rows}
             return [int(counts.get(key, 0)) for key in keys]
 
@@ -103,7 +105,8 @@ class Loaders:
     def computed(
         self, name: str, build: Callable[[Sequence[Any]], Executable]
     ) -> DataLoader[Any, Any]:
-        """A batched computed value per key: ``build(keys)`` selects ``(key, value)`` rows."""
+        """A batched computed value per key: ``build(keys)`` selects ``(key, value)`` rows.
+        The keys are ids of rows the caller was given, so they are already in scope."""
 
         async def load(keys: list[Any]) -> list[Any]:
             rows = await self.fetch(build(keys))

@@ -3,6 +3,10 @@
 Every statement takes a batch of parent keys (``= ANY(:keys)``), so a level of a query
 costs one statement however many parents it has: pages per parent use ``row_number()``
 over a window partitioned by the parent key.
+
+Every statement also takes the request's ``Scope``: for a customer-portal user it adds
+the WHERE clause that keeps out other customers' rows (``visible``), so rows, pages and
+counts are scoped in the database, never filtered afterwards.
 """
 
 from __future__ import annotations
@@ -16,15 +20,49 @@ from sqlalchemy import (
     FromClause,
     Select,
     any_,
+    false,
     func,
     literal,
     select,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from opsgraph.schema.mapping import ENTITIES, Entity, Filter, FilterOp, Relation
 from opsgraph.schema.pagination import Cursor
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a customer-portal user may see: rows of ``customer_id``, and their own user."""
+
+    customer_id: int
+    user_id: int
+
+
+def visible(
+    entity: Entity, scope: Scope | None, table: NamedFromClause | None = None
+) -> list[ColumnElement[bool]]:
+    """The conditions that keep ``entity``'s rows (in ``table``, by default the entity's
+    own) to those ``scope`` may see, from the entity's ``portal`` declaration."""
+    if scope is None:
+        return []
+    rows = entity.table if table is None else table
+    portal = entity.portal
+    if portal.shared:
+        return []
+    if portal.own_user:
+        return [rows.c.id == scope.user_id]
+    if portal.column is not None:
+        return [rows.c[portal.column] == scope.customer_id]
+    if portal.via is not None:
+        relation = entity.relations[portal.via]
+        parent = ENTITIES[relation.target]
+        other = parent.table.alias()  # never correlated with the outer statement's tables
+        owners = select(other.c[relation.remote]).where(*visible(parent, scope, other))
+        return [rows.c[relation.local].in_(owners)]
+    return [false()]
 
 
 def key_array(keys: Sequence[Any], column: Any) -> Any:
@@ -102,13 +140,16 @@ def _source(relation: Relation) -> tuple[Entity, FromClause, ColumnElement[Any]]
     return target, table, table.c[relation.remote]
 
 
-def page_of_children(relation: Relation, keys: Sequence[Any], spec: PageSpec) -> Select[Any]:
+def page_of_children(
+    relation: Relation, keys: Sequence[Any], spec: PageSpec, scope: Scope | None
+) -> Select[Any]:
     target, source, parent = _source(relation)
     rank = func.row_number().over(partition_by=parent, order_by=_order(target, spec))
     inner = (
         select(*target.columns(), parent.label("graph_parent"), rank.label("graph_rank"))
         .select_from(source)
         .where(parent == key_array(keys, parent))
+        .where(*visible(target, scope))
         .where(*filter_conditions(target, spec.filters))
         .where(*_cursor_conditions(target, spec))
         .subquery()
@@ -121,24 +162,26 @@ def page_of_children(relation: Relation, keys: Sequence[Any], spec: PageSpec) ->
 
 
 def count_of_children(
-    relation: Relation, keys: Sequence[Any], filters: tuple[tuple[str, Any], ...]
+    relation: Relation,
+    keys: Sequence[Any],
+    filters: tuple[tuple[str, Any], ...],
+    scope: Scope | None,
 ) -> Select[Any]:
     target, source, parent = _source(relation)
     return (
         select(parent.label("graph_parent"), func.count().label("n"))
         .select_from(source)
         .where(parent == key_array(keys, parent))
+        .where(*visible(target, scope))
         .where(*filter_conditions(target, filters))
         .group_by(parent)
     )
 
 
-def page_of_all(
-    target: Entity, spec: PageSpec, scope: Sequence[ColumnElement[bool]] = ()
-) -> Select[Any]:
+def page_of_all(target: Entity, spec: PageSpec, scope: Scope | None) -> Select[Any]:
     return (
         select(*target.columns())
-        .where(*scope)
+        .where(*visible(target, scope))
         .where(*filter_conditions(target, spec.filters))
         .where(*_cursor_conditions(target, spec))
         .order_by(*_order(target, spec))
@@ -147,18 +190,18 @@ def page_of_all(
 
 
 def count_of_all(
-    target: Entity,
-    filters: tuple[tuple[str, Any], ...],
-    scope: Sequence[ColumnElement[bool]] = (),
+    target: Entity, filters: tuple[tuple[str, Any], ...], scope: Scope | None
 ) -> Select[Any]:
     return (
         select(func.count())
         .select_from(target.table)
-        .where(*scope)
+        .where(*visible(target, scope))
         .where(*filter_conditions(target, filters))
     )
 
 
-def rows_by_key(target: Entity, column: str, keys: Sequence[Any]) -> Select[Any]:
+def rows_by_key(
+    target: Entity, column: str, keys: Sequence[Any], scope: Scope | None
+) -> Select[Any]:
     key = target.table.c[column]
-    return select(*target.columns()).where(key == key_array(keys, key))
+    return select(*target.columns()).where(key == key_array(keys, key), *visible(target, scope))

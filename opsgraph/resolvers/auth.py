@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
+from opsgraph.auth.guard import PUBLIC, SIGNED_IN
 from opsgraph.errors import DomainError, Unauthenticated
 from opsgraph.schema.auth import (
     LoginInput,
@@ -31,7 +32,9 @@ async def _signed_in(info: Info, signed: service.SignedIn) -> SignInPayload:
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Sign in with a username and password (public).")
+    @strawberry.mutation(
+        description="Sign in with a username and password (public).", metadata=PUBLIC
+    )
     async def login(self, info: Info, input: LoginInput) -> SignInPayload:
         signed = await info.context.login(input.username, input.password)
         if isinstance(signed, DomainError):
@@ -40,7 +43,8 @@ class AuthMutation:
 
     @strawberry.mutation(
         description="Spend a refresh token for new tokens (public). A spent token used "
-        "again ends its whole session."
+        "again ends its whole session.",
+        metadata=PUBLIC,
     )
     async def token_refresh(self, info: Info, input: TokenRefreshInput) -> SignInPayload:
         context = info.context
@@ -56,7 +60,9 @@ class AuthMutation:
             return SignInPayload(errors=[user_error(error)])
         return await _signed_in(info, signed)
 
-    @strawberry.mutation(description="End the signed-in session of the access token sent.")
+    @strawberry.mutation(
+        description="End the signed-in session of the access token sent.", metadata=SIGNED_IN
+    )
     async def logout(self, info: Info) -> LogoutPayload:
         context = info.context
         principal = await context.require_principal()
@@ -71,7 +77,9 @@ class AuthMutation:
 
 @strawberry.type
 class AuthQuery:
-    @strawberry.field(description="The signed-in user, with roles and permissions.")
+    @strawberry.field(
+        description="The signed-in user, with roles and permissions.", metadata=SIGNED_IN
+    )
     async def me(self, info: Info) -> UserType:
         principal = await info.context.require_principal()
         row: Any = await info.context.loaders.by_key("User").load(principal.user_id)

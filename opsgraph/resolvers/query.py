@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from opsgraph.auth.guard import SIGNED_IN
 from opsgraph.errors import InvalidInput
 from opsgraph.schema.fields import lookup, root_many
 from opsgraph.schema.mapping import ENTITIES
@@ -19,26 +20,38 @@ NODE_KEYS = {"StockLevel": "product_id"}
 
 
 async def _load_nodes(info: Info, ids: list[strawberry.ID]) -> list[Any]:
+    """The rows of global ids, in scope; which type an id names is only known here, so its
+    read permission is checked here (the guard checked the rest before execution)."""
     loaders = info.context.loaders
+    principal = await info.context.require_principal()
     results = []
     for position, raw in enumerate(ids):
         field = ["ids", str(position)] if len(ids) > 1 else ["id"]
         type_name, pk = decode_global_id(raw, field=field)
-        if type_name not in ENTITIES:
+        entity = ENTITIES.get(type_name)
+        if entity is None:
             raise InvalidInput(f"id {raw!r} is of unknown type {type_name!r}", field=field)
+        if entity.permission is not None:
+            principal.require(entity.permission)
         results.append(loaders.by_key(type_name, NODE_KEYS.get(type_name, "id")).load(pk))
     return [await result for result in results]
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id.")
+    @strawberry.field(
+        description="Any object by its global id (its type's read permission applies).",
+        metadata=SIGNED_IN,
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         [row] = await _load_nodes(info, [id])
         found: Node | None = row
         return found
 
-    @strawberry.field(description=f"Objects by global id, in order (at most {MAX_PAGE_SIZE}).")
+    @strawberry.field(
+        description=f"Objects by global id, in order (at most {MAX_PAGE_SIZE}).",
+        metadata=SIGNED_IN,
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_PAGE_SIZE:
             raise InvalidInput(f"at most {MAX_PAGE_SIZE} ids at once", field=["ids"])
@@ -58,5 +71,5 @@ class Query:
     purchase_orders = root_many("PurchaseOrder", "Purchase orders from partner systems.")
     purchase_order = lookup("PurchaseOrder", "external_id", "One purchase order.")
     users = root_many("User", "Users.")
-    roles = root_many("Role", "Roles.")
+    roles = root_many("Role", "Roles.", permission="role:read")
     audit_events = root_many("AuditEvent", "The audit trail, newest last by default.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from opsgraph.auth.guard import requires
 from opsgraph.schema.fields import connection_of, order_input, typed
 from opsgraph.schema.mapping import ENTITIES
 from opsgraph.schema.node import parse_global_id
@@ -44,7 +45,10 @@ async def _transactions(
 
 @strawberry.type
 class ReportQuery:
-    @strawberry.field(description="A customer's invoices issued between from and to, with totals.")
+    @strawberry.field(
+        description="A customer's invoices issued between from and to, with totals.",
+        metadata=requires("report:read"),
+    )
     async def customer_statement(
         self,
         info: Info,
@@ -54,7 +58,9 @@ class ReportQuery:
     ) -> CustomerStatement:
         pk = parse_global_id(customer_id, "Customer", field="customerId")
         async with info.context.read_session() as session:
-            totals = await service.customer_statement(session, customer_id=pk, start=from_, end=to)
+            totals = await service.customer_statement(
+                session, customer_id=pk, start=from_, end=to, scope=info.context.scope()
+            )
         return CustomerStatement(
             customer_id=pk,
             customer_global_id=customer_id,
@@ -66,13 +72,14 @@ class ReportQuery:
             invoice_count=totals.invoice_count,
         )
 
-    @strawberry.field(description="Key figures of one day (UTC).")
+    @strawberry.field(description="Key figures of one day (UTC).", metadata=requires("report:read"))
     async def daily_kpis(self, info: Info, date: dt.date) -> DailyKpis:
         async with info.context.read_session() as session:
-            kpis = await service.daily_kpis(session, day=date)
+            kpis = await service.daily_kpis(session, day=date, scope=info.context.scope())
         return DailyKpis(**vars(kpis))
 
     transactions = strawberry.field(
         resolver=typed(_transactions, connection_of("FinancialTransaction")),
         description="Financial transactions, optionally by date range and booker.",
+        metadata=requires("transaction:read"),
     )

@@ -9,7 +9,8 @@ through the view's hooks, what the specification asks for beyond that:
   Responses name their charset and vary on ``Accept``.
 * status codes: under ``application/graphql-response+json`` a request error (the document
   does not parse or validate, the operation cannot be picked, the variables do not coerce)
-  is 400 and the body has no ``data`` entry; field errors during execution stay 200. Under
+  is 400 and the body has no ``data`` entry, as has an operation the guards refuse as a
+  whole (401 unauthenticated, 403 forbidden); field errors during execution stay 200. Under
   ``application/json`` every well-formed request gets 200.
 * GET runs queries only: a mutation over GET is 405 with ``Allow: POST``.
 * POST bodies must be ``application/json`` in UTF-8 (else 415) and a JSON object (else 400);
@@ -143,6 +144,19 @@ def is_request_error(result: ExecutionResult) -> bool:
     if result.data is not None or not result.errors:
         return False
     return isinstance(result, PreExecutionError) or all(e.path is None for e in result.errors)
+
+
+# operations refused by the guards before execution (opsgraph.auth.guard)
+REFUSALS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+
+
+def refusal_status(result: ExecutionResult) -> int:
+    """401 or 403 for an operation the guards refused, else 400 (a request error)."""
+    for error in result.errors or ():
+        status = REFUSALS.get((error.extensions or {}).get("code", ""))
+        if status is not None:
+            return status
+    return 400
 
 
 class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
@@ -291,7 +305,7 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
             unexpected = isinstance(result, PreExecutionError) and any(
                 error.message == self.masked_message for error in result.errors or ()
             )
-            request.state.graphql_error_status = 500 if unexpected else 400
+            request.state.graphql_error_status = 500 if unexpected else refusal_status(result)
         return response
 
     async def get_sub_response(self, request: Request | Any) -> Response:
@@ -316,6 +330,8 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
             (key, value) for key, value in sub_response.headers.raw if key != b"content-type"
         )
         response.headers["Vary"] = "Accept"
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
         if sub_response.background:
             response.background = sub_response.background
         if sub_response.status_code:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from opsgraph.auth.guard import PUBLIC
 from opsgraph.schema.errors import UserError
 
 if TYPE_CHECKING:
@@ -42,7 +43,11 @@ class TokenRefreshInput:
 @strawberry.type(description="The result of `login` or `tokenRefresh`.")
 class SignInPayload:
     tokens: AuthTokens | None = None
-    user: UserType | None = None
+    user: UserType | None = strawberry.field(
+        default=None,
+        description="The user who signed in: their own fields need no permission here.",
+        metadata=PUBLIC,
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

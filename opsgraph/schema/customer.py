@@ -37,12 +37,14 @@ class Customer(Node):
         Decimal,
         "What is still owed on sent invoices.",
         default=ZERO,
+        needs="invoice:read",
     )
     lifetime_value = batched(
         computed.customer_lifetime_value,
         Decimal,
         "Everything the customer has paid, all time.",
         default=ZERO,
+        needs="payment:read",
     )
 
 

@@ -11,6 +11,7 @@ from opsgraph.errors import DomainError
 
 @strawberry.enum(description="What went wrong, for programs to branch on.")
 class ErrorCode(Enum):
+    BAD_REQUEST = "BAD_REQUEST"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
@@ -19,6 +20,8 @@ class ErrorCode(Enum):
     FORBIDDEN = "FORBIDDEN"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    ROLE_IN_USE = "ROLE_IN_USE"
+    LAST_ADMIN = "LAST_ADMIN"
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was changed by it.")

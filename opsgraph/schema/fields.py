@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Executable
 
+from opsgraph.auth import guard
 from opsgraph.schema import reads, resolve
 from opsgraph.schema.mapping import ENTITIES
 from opsgraph.schema.node import to_global_id
@@ -103,7 +104,11 @@ def list_arguments(entity_name: str) -> dict[str, Any]:
 
 
 def _connection_field(
-    target: str, description: str, load: Callable[..., Awaitable[Any]], read: reads.Read
+    target: str,
+    description: str,
+    load: Callable[..., Awaitable[Any]],
+    read: reads.Read,
+    metadata: dict[str, Any] | None = None,
 ) -> Any:
     """A connection field of ``target`` rows with the shared list arguments; ``load``
     receives (info, root, window, order_by, filter)."""
@@ -126,7 +131,9 @@ def _connection_field(
         **list_arguments(target),
         "return": connection_of(target),
     }
-    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
+    return strawberry.field(
+        resolver=reads.declare(resolver, read), description=description, metadata=metadata
+    )
 
 
 def many(owner: str, name: str, description: str) -> Any:
@@ -176,17 +183,23 @@ def batched(
     *,
     default: Any,
     derive: Callable[[Any, Any], Any] = _same,
+    needs: str | None = None,
 ) -> Any:
     """A computed field: ``build`` selects ``(row id, value)`` for all the rows of a level
     in one statement; ``derive(row, value)`` makes the field's value (``value`` is
-    ``default`` where the statement found none)."""
+    ``default`` where the statement found none). ``needs``: the permission it takes when
+    the value is made of another domain's rows (a customer's balance is invoices)."""
 
     async def resolver(root: Any, info: resolve.Info) -> Any:
         return derive(root, await resolve.computed_value(info, build, root.id, default))
 
     resolver.__annotations__ = {"root": Any, "info": resolve.Info, "return": returns}
     read = reads.Computed(build, default, derive)
-    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
+    return strawberry.field(
+        resolver=reads.declare(resolver, read),
+        description=description,
+        metadata=guard.requires(needs) if needs else None,
+    )
 
 
 def from_row(compute: Callable[[Any], Any], returns: Any, description: str) -> Any:
@@ -200,14 +213,23 @@ def from_row(compute: Callable[[Any], Any], returns: Any, description: str) -> A
     return strawberry.field(resolver=reads.declare(resolver, read), description=description)
 
 
-def root_many(entity_name: str, description: str) -> Any:
-    """A root connection over every row of an entity."""
+def _read_guard(entity_name: str, permission: str | None) -> dict[str, Any]:
+    needed = permission or ENTITIES[entity_name].permission
+    if needed is None:
+        raise ValueError(f"root fields of {entity_name} must name their permission")
+    return guard.requires(needed)
+
+
+def root_many(entity_name: str, description: str, *, permission: str | None = None) -> Any:
+    """A root connection over every row of an entity (visible to the caller). It needs
+    ``permission``, by default the entity's read permission."""
     entity = ENTITIES[entity_name]
 
     async def load(info: resolve.Info, root: Any, *page: Any) -> Any:
         return await resolve.root_list(info, entity, *page)
 
-    return _connection_field(entity_name, description, load, reads.RootList(entity))
+    metadata = _read_guard(entity_name, permission)
+    return _connection_field(entity_name, description, load, reads.RootList(entity), metadata)
 
 
 def lookup(entity_name: str, alternate: str, description: str) -> Any:
@@ -232,4 +254,8 @@ def lookup(entity_name: str, alternate: str, description: str) -> Any:
     )
     resolver.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
     read = reads.Lookup(entity, alternate)
-    return strawberry.field(resolver=reads.declare(resolver, read), description=description)
+    return strawberry.field(
+        resolver=reads.declare(resolver, read),
+        description=description,
+        metadata=_read_guard(entity_name, None),
+    )

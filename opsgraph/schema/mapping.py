@@ -101,6 +101,24 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Portal:
+    """Which rows of an entity a customer-portal user sees (``opsgraph.loaders.sql``
+    turns this into the WHERE clause of every statement): those whose ``column`` holds
+    their customer's id, or whose ``via`` row (a to-one relation) they see; every row when
+    ``shared`` (catalog data); only their own row when ``own_user``; none otherwise."""
+
+    column: str | None = None
+    via: str | None = None
+    shared: bool = False
+    own_user: bool = False
+
+
+HIDDEN = Portal()
+SHARED = Portal(shared=True)
+OWNED = Portal(column="customer_id")
+
+
+@dataclass(frozen=True)
 class Entity:
     name: str  # GraphQL type name
     table: Table
@@ -109,6 +127,10 @@ class Entity:
     default_ordering: str
     filters: Mapping[str, Filter] = field(default_factory=dict)
     relations: Mapping[str, Relation] = field(default_factory=dict)
+    # what reading a row of this type needs, wherever it is reached (opsgraph.auth.guard);
+    # None: nothing more than the field that reaches it (every root field declares its own)
+    permission: str | None = None
+    portal: Portal = HIDDEN
 
     def columns(self) -> list[ColumnElement[Any]]:
         """Every column of the table plus the type name that ``Node.resolve_type`` reads."""
@@ -134,6 +156,8 @@ entity(
     Entity(
         "Customer",
         _t(m.Customer),
+        permission="customer:read",
+        portal=Portal(column="id"),
         filters={
             "search": contains("name", "name"),
             "email": contains("email", "e-mail address"),
@@ -158,6 +182,8 @@ entity(
     Entity(
         "Property",
         _t(m.Property),
+        permission="property:read",
+        portal=OWNED,
         filters={
             "search": contains("label", "label"),
             "city": contains("city", "city"),
@@ -176,6 +202,8 @@ entity(
     Entity(
         "Product",
         _t(m.Product),
+        permission="product:read",
+        portal=SHARED,
         filters={
             "search": contains("name", "name"),
             "sku": equals("sku", str, "SKU"),
@@ -194,6 +222,8 @@ entity(
     Entity(
         "StockLevel",
         _t(m.StockLevel),
+        permission="stock:read",
+        portal=SHARED,
         orderings={"ID": "product_id"},
         default_ordering="ID",
         relations={"product": Relation("one", "Product", "product_id", "id")},
@@ -203,6 +233,8 @@ entity(
     Entity(
         "StockMovement",
         _t(m.StockMovement),
+        permission="stock:read",
+        portal=HIDDEN,
         filters={
             "reason": one_of("reason", enums.StockReason, "reason"),
             **date_range("created_at", dt.datetime, "Made"),
@@ -220,6 +252,8 @@ entity(
     Entity(
         "Order",
         _t(m.Order),
+        permission="order:read",
+        portal=OWNED,
         filters={
             "status": one_of("status", enums.OrderStatus, "status"),
             "customer_id": refers_to("customer_id", "Customer", "customerId"),
@@ -240,6 +274,8 @@ entity(
     Entity(
         "OrderLine",
         _t(m.OrderLine),
+        permission="order:read",
+        portal=Portal(via="order"),
         filters={"product_id": refers_to("product_id", "Product", "productId")},
         orderings={"ID": "id"},
         default_ordering="ID",
@@ -253,6 +289,8 @@ entity(
     Entity(
         "Invoice",
         _t(m.Invoice),
+        permission="invoice:read",
+        portal=OWNED,
         filters={
             "status": one_of("status", enums.InvoiceStatus, "status"),
             "customer_id": refers_to("customer_id", "Customer", "customerId"),
@@ -280,6 +318,8 @@ entity(
     Entity(
         "Payment",
         _t(m.Payment),
+        permission="payment:read",
+        portal=Portal(via="invoice"),
         filters={
             "method": one_of("method", enums.PaymentMethod, "method"),
             "reference": equals("reference", str, "reference"),
@@ -294,6 +334,8 @@ entity(
     Entity(
         "Ticket",
         _t(m.Ticket),
+        permission="ticket:read",
+        portal=OWNED,
         filters={
             "status": one_of("status", enums.TicketStatus, "status"),
             "priority": one_of("priority", enums.TicketPriority, "priority"),
@@ -315,6 +357,8 @@ entity(
     Entity(
         "TimeEntry",
         _t(m.TimeEntry),
+        permission="time_entry:read",
+        portal=Portal(via="ticket"),
         filters={
             "billable": equals("billable", bool, "billable flag"),
             **date_range("started_at", dt.datetime, "Started"),
@@ -331,6 +375,8 @@ entity(
     Entity(
         "PurchaseOrder",
         _t(m.PurchaseOrder),
+        permission="purchase_order:read",
+        portal=OWNED,
         filters={
             "state": one_of("state", enums.PurchaseOrderState, "state"),
             "external_id": equals("external_id", str, "external id"),
@@ -346,6 +392,8 @@ entity(
     Entity(
         "FinancialTransaction",
         _t(m.FinancialTransaction),
+        permission="transaction:read",
+        portal=HIDDEN,
         filters={
             "kind": one_of("kind", enums.TransactionKind, "kind"),
             "created_by": refers_to("created_by", "User", "createdBy"),
@@ -363,6 +411,8 @@ entity(
     Entity(
         "User",
         _t(m.User),
+        permission="user:read",
+        portal=Portal(own_user=True),
         filters={
             "search": contains("username", "username"),
             "email": contains("email", "e-mail address"),
@@ -383,6 +433,8 @@ entity(
     Entity(
         "Role",
         _t(m.Role),
+        permission=None,
+        portal=SHARED,
         filters={"search": contains("name", "name")},
         orderings={**CREATED, "NAME": "name"},
         default_ordering="ID",
@@ -397,6 +449,8 @@ entity(
     Entity(
         "AuditEvent",
         _t(m.AuditEvent),
+        permission="audit:read",
+        portal=HIDDEN,
         filters={
             "action": equals("action", str, "action"),
             "entity_type": equals("entity_type", str, "entity type"),

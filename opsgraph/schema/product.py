@@ -28,7 +28,11 @@ class Product(Node):
     movements = many("Product", "movements", "Every change of stock, oldest first by default.")
     order_lines = many("Product", "order_lines", "Order lines for this product.")
     quantity_on_hand = batched(
-        computed.product_quantity_on_hand, int, "Units in stock now.", default=0
+        computed.product_quantity_on_hand,
+        int,
+        "Units in stock now.",
+        default=0,
+        needs="stock:read",
     )
 
 

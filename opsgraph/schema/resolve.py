@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, Executable
+from sqlalchemy import Executable
 
 from opsgraph.context import Context
 from opsgraph.errors import InvalidInput
@@ -122,20 +122,13 @@ async def one(info: Info, parent: Any, relation: Relation) -> Any:
     return await info.context.loaders.one(relation).load(key)
 
 
-async def root_page(
-    context: Context, entity: Entity, spec: PageSpec, scope: Sequence[ColumnElement[bool]] = ()
-) -> Page:
-    rows = list(await context.fetch(page_of_all(entity, spec, scope)))
+async def root_page(context: Context, entity: Entity, spec: PageSpec) -> Page:
+    rows = list(await context.fetch(page_of_all(entity, spec, context.scope())))
     return cut_page(rows, spec)
 
 
-async def root_count(
-    context: Context,
-    entity: Entity,
-    filters: tuple[tuple[str, Any], ...],
-    scope: Sequence[ColumnElement[bool]] = (),
-) -> int:
-    total = await context.fetch(count_of_all(entity, filters, scope))
+async def root_count(context: Context, entity: Entity, filters: tuple[tuple[str, Any], ...]) -> int:
+    total = await context.fetch(count_of_all(entity, filters, context.scope()))
     return int(total[0][0])
 
 
@@ -145,13 +138,12 @@ async def root_list(
     window: Window,
     order_by: Any = None,
     filters: Any = None,
-    scope: Sequence[ColumnElement[bool]] = (),
 ) -> Connection[Any]:
     spec = page_spec(entity, window, order_by, filters)
-    page = await root_page(info.context, entity, spec, scope)
+    page = await root_page(info.context, entity, spec)
 
     async def count() -> int:
-        return await root_count(info.context, entity, spec.filters, scope)
+        return await root_count(info.context, entity, spec.filters)
 
     return connection(page, spec, count)
 

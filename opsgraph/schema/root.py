@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -12,24 +14,29 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
+from opsgraph.resolvers.api_key import ApiKeyMutation, ApiKeyQuery
 from opsgraph.resolvers.auth import AuthMutation, AuthQuery
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
+from opsgraph.resolvers.role import RoleMutation, RoleQuery
+from opsgraph.resolvers.user import UserMutation
 from opsgraph.schema.extensions import OneOperation, StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
+log = logging.getLogger("opsgraph.graphql")
 
 
 @strawberry.type(name="Query", description="Everything opsgraph can read.")
-class Query(BaseQuery, ReportQuery, AuthQuery):
+class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery):
     pass
 
 
 @strawberry.type(name="Mutation", description="Everything opsgraph can change.")
-class Mutation(AuthMutation):
+class Mutation(AuthMutation, UserMutation, RoleMutation, ApiKeyMutation):
     pass
 
 
@@ -50,8 +57,24 @@ LIMITS = [
 CACHED_DOCUMENTS = 256  # parsed and validated documents kept, least recently used out
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Expected errors (refused, not found, bad input) are logged in one line; only
+        the unexpected ones with their traceback, as Strawberry does."""
+        unexpected = []
+        for error in errors:
+            if isinstance(error.original_error, DomainError):
+                code = error.original_error.code
+                log.info("%s at %s: %s", code, error.path or "operation", error.message)
+            else:
+                unexpected.append(error)
+        super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         execution_context_class=CompiledReads,

@@ -46,10 +46,14 @@ def audit(
     entity_type: str,
     entity_id: int | None,
     changes: dict[str, Any],
+    actor_api_key: int | None = None,
 ) -> None:
+    """Record an audit event in the caller's transaction. ``actor_api_key``: the API key
+    the actor acted with, if any."""
     session.add(
         AuditEvent(
             actor_user_id=actor,
+            actor_api_key_id=actor_api_key,
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,

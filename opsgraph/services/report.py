@@ -1,6 +1,7 @@
 """Reports: a customer's statement for a period, and a day's key figures.
 
-Days are UTC days: a timestamp belongs to the date it has in UTC.
+Days are UTC days: a timestamp belongs to the date it has in UTC. A customer-portal
+caller's ``scope`` limits every figure to their customer's rows, in the SQL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.errors import InvalidInput, NotFound
+from opsgraph.loaders.sql import Scope, visible
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -24,6 +26,7 @@ from opsgraph.models import (
     Ticket,
     TimeEntry,
 )
+from opsgraph.schema.mapping import ENTITIES
 
 ZERO = Decimal("0.00")
 
@@ -41,12 +44,24 @@ def check_period(start: dt.date, end: dt.date) -> None:
         raise InvalidInput(f"from ({start}) is after to ({end})", field=["from"])
 
 
+def _in_scope(entity: str, scope: Scope | None) -> list[ColumnElement[bool]]:
+    return visible(ENTITIES[entity], scope)
+
+
 async def customer_statement(
-    session: AsyncSession, *, customer_id: int, start: dt.date, end: dt.date
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    start: dt.date,
+    end: dt.date,
+    scope: Scope | None = None,
 ) -> StatementTotals:
     """Totals over the customer's invoices issued in [start, end], void ones left out."""
     check_period(start, end)
-    if await session.get(Customer, customer_id) is None:
+    found = await session.scalar(
+        select(Customer.id).where(Customer.id == customer_id, *_in_scope("Customer", scope))
+    )
+    if found is None:
         raise NotFound("no such customer", field=["customerId"])
     paid = (
         select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
@@ -65,6 +80,7 @@ async def customer_statement(
                 Invoice.customer_id == customer_id,
                 Invoice.issued_date.between(start, end),
                 Invoice.status != InvoiceStatus.void.value,
+                *_in_scope("Invoice", scope),
             )
         )
     ).one()
@@ -89,7 +105,9 @@ class DailyKpis:
     billable_minutes: int
 
 
-async def daily_kpis(session: AsyncSession, *, day: dt.date) -> DailyKpis:
+async def daily_kpis(
+    session: AsyncSession, *, day: dt.date, scope: Scope | None = None
+) -> DailyKpis:
     """Orders placed (not cancelled) and their value, payments received, tickets opened and
     resolved (with the mean hours from opening to resolving), billable minutes logged."""
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
@@ -101,15 +119,21 @@ async def daily_kpis(session: AsyncSession, *, day: dt.date) -> DailyKpis:
     live = Order.status != OrderStatus.cancelled.value
     orders = select(
         func.count().filter(live), func.coalesce(func.sum(Order.total).filter(live), 0)
-    ).where(within(Order.placed_at))
-    payments = select(func.coalesce(func.sum(Payment.amount), 0)).where(within(Payment.paid_at))
-    opened = select(func.count()).select_from(Ticket).where(within(Ticket.created_at))
+    ).where(within(Order.placed_at), *_in_scope("Order", scope))
+    payments = select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        within(Payment.paid_at), *_in_scope("Payment", scope)
+    )
+    opened = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(within(Ticket.created_at), *_in_scope("Ticket", scope))
+    )
     resolved = select(
         func.count(),
         func.avg(func.extract("epoch", Ticket.resolved_at - Ticket.created_at) / 3600),
-    ).where(within(Ticket.resolved_at))
+    ).where(within(Ticket.resolved_at), *_in_scope("Ticket", scope))
     minutes = select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-        within(TimeEntry.started_at), TimeEntry.billable.is_(True)
+        within(TimeEntry.started_at), TimeEntry.billable.is_(True), *_in_scope("TimeEntry", scope)
     )
     order_row = (await session.execute(orders)).one()
     resolved_row = (await session.execute(resolved)).one()

@@ -1,21 +1,55 @@
-"""Users: creation rules shared by the CLI, the bootstrap admin and (later) the API."""
+"""Users: registration (by an admin or open self-signup), profile and password changes,
+activation, role assignment; the bootstrap admin and ``opsgraph create-admin``.
+
+Every function flushes, never commits: the caller owns the transaction. Failures are
+``DomainError``s; ``Forbidden`` when the actor may not do this at all.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.passwords import PasswordRejected, hash_password
-from opsgraph.errors import Conflict, InvalidInput
-from opsgraph.models import Role, User, UserRole
-from opsgraph.services.role import ensure_builtin_roles
+from opsgraph.auth.passwords import (
+    PasswordRejected,
+    check_password,
+    hash_password_async,
+    verify_password,
+)
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    Unauthenticated,
+)
+from opsgraph.models import RefreshToken, Role, User, UserRole
+from opsgraph.services.auth import audit
+from opsgraph.services.role import admins_kept, ensure_builtin_roles
 from opsgraph.settings import Settings
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_FULL_NAME = 200
+DEFAULT_ROLES = ("staff",)  # what userRegister gives when no roles are chosen (always, self-signup)
+
+
+class WrongPassword(DomainError):
+    """``userChangePassword`` for oneself with a wrong current password."""
+
+    code = "INVALID_CREDENTIALS"
+
+    def __init__(self) -> None:
+        super().__init__("The current password is wrong.", field=["currentPassword"])
 
 
 def normalise_email(raw: str, *, field: str = "email") -> str:
@@ -25,16 +59,65 @@ def normalise_email(raw: str, *, field: str = "email") -> str:
         raise InvalidInput(f"email {raw!r} is not valid: {exc}", field=[field]) from None
 
 
+def _check_full_name(full_name: str) -> str:
+    full_name = full_name.strip()
+    if len(full_name) > MAX_FULL_NAME:
+        raise InvalidInput(
+            f"full name must be at most {MAX_FULL_NAME} characters", field=["fullName"]
+        )
+    return full_name
+
+
+def _check_new_password(password: str, min_length: int, *, field: str) -> None:
+    try:
+        check_password(password, min_length=min_length)
+    except PasswordRejected as exc:
+        raise InvalidInput(str(exc), field=[field]) from None
+
+
+def _unique_clash(error: IntegrityError, username: str | None, email: str | None) -> Conflict:
+    """The ``Conflict`` for a unique index that a concurrent request won the race for."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if constraint == "uq_user_username":
+        return Conflict(f"a user with the username {username!r} already exists", field=["username"])
+    if constraint == "uq_user_email":
+        return Conflict(f"a user with the email {email!r} already exists", field=["email"])
+    return Conflict("the change conflicts with another user")
+
+
+async def _check_free(
+    session: AsyncSession, *, username: str | None, email: str | None, other_than: int | None
+) -> None:
+    clauses = []
+    if username is not None:
+        clauses.append(User.username == username)
+    if email is not None:
+        clauses.append(func.lower(User.email) == email)
+    query = select(User.username, User.email).where(or_(*clauses))
+    if other_than is not None:
+        query = query.where(User.id != other_than)
+    for taken_username, taken_email in await session.execute(query):
+        if taken_username == username:
+            raise Conflict(
+                f"a user with the username {username!r} already exists", field=["username"]
+            )
+        if taken_email.lower() == email:
+            raise Conflict(f"a user with the email {email!r} already exists", field=["email"])
+
+
 async def create_user(
     session: AsyncSession,
     *,
     username: str,
     email: str,
     password: str,
-    roles: list[str],
+    roles: list[str] | tuple[str, ...],
+    full_name: str = "",
     password_rounds: int = 12,
     min_password_length: int = MIN_PASSWORD_LENGTH,
 ) -> User:
+    """Create a user with ``roles`` (names). Checks, cheapest first: username, email,
+    full name, password rules, roles, uniqueness; then one bcrypt hash off the loop."""
     name = username.strip().lower()
     if not USERNAME_PATTERN.match(name):
         raise InvalidInput(
@@ -42,27 +125,111 @@ async def create_user(
             field=["username"],
         )
     address = normalise_email(email)
-    if len(password) < min_password_length:
-        raise InvalidInput(
-            f"password must be at least {min_password_length} characters", field=["password"]
-        )
-    try:
-        hashed = hash_password(password, rounds=password_rounds)
-    except PasswordRejected as exc:
-        raise InvalidInput(str(exc), field=["password"]) from None
-    clash = await session.scalar(
-        select(User.username).where(or_(User.username == name, func.lower(User.email) == address))
-    )
-    if clash is not None:
-        raise Conflict(f"a user with username {name!r} or email {address!r} already exists")
+    full_name = _check_full_name(full_name)
+    _check_new_password(password, min_password_length, field="password")
     role_ids = await ensure_builtin_roles(session)
-    unknown = [role for role in roles if role not in role_ids]
+    unknown = sorted({role for role in roles if role not in role_ids})
     if unknown:
         raise InvalidInput(f"unknown roles: {', '.join(unknown)}", field=["roles"])
-    user = User(username=name, email=address, password_hash=hashed)
+    await _check_free(session, username=name, email=address, other_than=None)
+    hashed = await hash_password_async(
+        password, rounds=password_rounds, min_length=min_password_length
+    )
+    user = User(username=name, email=address, full_name=full_name, password_hash=hashed)
     session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same name or address, registered meanwhile
+        raise _unique_clash(exc, name, address) from None
+    session.add_all(
+        UserRole(user_id=user.id, role_id=role_ids[role]) for role in dict.fromkeys(roles)
+    )
     await session.flush()
-    session.add_all(UserRole(user_id=user.id, role_id=role_ids[role]) for role in roles)
+    return user
+
+
+def _actor(actor: Principal | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor": None, "actor_api_key": None}
+    return {"actor": actor.user_id, "actor_api_key": actor.api_key_id}
+
+
+async def register_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    full_name: str = "",
+    roles: list[str] | None = None,
+    actor: Principal | None,
+    settings: Settings,
+) -> User:
+    """``userRegister``: an actor with ``user:admin`` creates a user with the roles it
+    chooses (default ``staff``); with ``settings.self_signup`` on, anyone else may create
+    one, always with the default role only."""
+    admin = actor is not None and actor.can("user:admin")
+    if not admin:
+        if not settings.self_signup:
+            if actor is None:
+                raise Unauthenticated()
+            actor.require("user:admin")
+        if roles is not None:
+            raise InvalidInput(
+                "only an administrator (user:admin) chooses roles; self-signup gets the "
+                "default role",
+                field=["roles"],
+            )
+    chosen = list(DEFAULT_ROLES) if roles is None else roles
+    user = await create_user(
+        session,
+        username=username,
+        email=email,
+        password=password,
+        roles=chosen,
+        full_name=full_name,
+        password_rounds=settings.bcrypt_rounds,
+        min_password_length=settings.password_min_length,
+    )
+    audit(
+        session,
+        "user.create",
+        entity_type="User",
+        entity_id=user.id,
+        changes={
+            "username": user.username,
+            "email": user.email,
+            "roles": sorted(set(chosen)),
+            "self_signup": not admin,
+        },
+        **_actor(actor),
+    )
+    await session.flush()
+    return user
+
+
+async def create_admin(
+    session: AsyncSession, *, username: str, email: str, password: str, settings: Settings, via: str
+) -> User:
+    """A user with the admin role, made by an operator (``opsgraph create-admin``, the
+    bootstrap admin), audited with ``via`` naming the path."""
+    user = await create_user(
+        session,
+        username=username,
+        email=email,
+        password=password,
+        roles=["admin"],
+        password_rounds=settings.bcrypt_rounds,
+        min_password_length=settings.password_min_length,
+    )
+    audit(
+        session,
+        "user.create",
+        actor=None,
+        entity_type="User",
+        entity_id=user.id,
+        changes={"username": user.username, "email": user.email, "roles": ["admin"], "by": via},
+    )
     await session.flush()
     return user
 
@@ -78,13 +245,204 @@ async def ensure_bootstrap_admin(
     )
     if has_admin is not None:
         return False
-    await create_user(
+    await create_admin(
         session,
         username=username,
         email=email,
         password=password,
-        roles=["admin"],
-        password_rounds=settings.bcrypt_rounds,
-        min_password_length=settings.password_min_length,
+        settings=settings,
+        via="bootstrap",
     )
     return True
+
+
+async def _user_for_update(session: AsyncSession, user_id: int, *, field: str = "id") -> User:
+    user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        raise NotFound(f"no user with id {user_id}", field=[field])
+    return user
+
+
+async def _end_sessions(
+    session: AsyncSession, user_id: int, *, keep: uuid.UUID | None = None
+) -> int:
+    """Revoke the user's refresh-token families (all but ``keep``); how many tokens."""
+    statement = (
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    if keep is not None:
+        statement = statement.where(RefreshToken.family_id != keep)
+    result: Any = await session.execute(statement)
+    return int(result.rowcount or 0)
+
+
+async def update_user(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    email: str | None = None,
+    full_name: str | None = None,
+    actor: Principal,
+) -> User:
+    """``userUpdate``: one's own email and full name, or anyone's with ``user:admin``."""
+    if user_id != actor.user_id:
+        actor.require("user:admin")
+    user = await _user_for_update(session, user_id)
+    changes: dict[str, Any] = {}
+    if email is not None:
+        address = normalise_email(email)
+        if address != user.email:
+            await _check_free(session, username=None, email=address, other_than=user.id)
+            changes["email"] = {"from": user.email, "to": address}
+            user.email = address
+    if full_name is not None:
+        name = _check_full_name(full_name)
+        if name != user.full_name:
+            changes["full_name"] = {"from": user.full_name, "to": name}
+            user.full_name = name
+    if changes:
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise _unique_clash(exc, None, user.email) from None
+        audit(
+            session,
+            "user.update",
+            entity_type="User",
+            entity_id=user.id,
+            changes=changes,
+            **_actor(actor),
+        )
+        await session.flush()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    new_password: str,
+    current_password: str | None = None,
+    actor: Principal,
+    settings: Settings,
+    keep_session: uuid.UUID | None = None,
+) -> User:
+    """``userChangePassword``. For oneself the current password is required (and checked
+    with one bcrypt comparison); an actor with ``user:admin`` sets another user's without
+    it. The user's other signed-in sessions end (for oneself, all but ``keep_session``)."""
+    own = user_id == actor.user_id
+    if not own:
+        actor.require("user:admin")
+    _check_new_password(new_password, settings.password_min_length, field="newPassword")
+    user = await _user_for_update(session, user_id)
+    if own:
+        if current_password is None:
+            raise InvalidInput("give your current password to change it", field=["currentPassword"])
+        if not await asyncio.to_thread(verify_password, current_password, user.password_hash):
+            raise WrongPassword()
+    user.password_hash = await hash_password_async(
+        new_password, rounds=settings.bcrypt_rounds, min_length=settings.password_min_length
+    )
+    ended = await _end_sessions(session, user.id, keep=keep_session if own else None)
+    audit(
+        session,
+        "user.password_change",
+        entity_type="User",
+        entity_id=user.id,
+        changes={"by_admin": not own, "refresh_tokens_revoked": ended},
+        **_actor(actor),
+    )
+    await session.flush()
+    return user
+
+
+async def set_user_active(
+    session: AsyncSession, *, user_id: int, active: bool, actor: Principal
+) -> User:
+    """``userActivate`` / ``userDeactivate`` (``user:admin``). A deactivated user's access
+    tokens and API keys stop working on the next request (every request checks), and
+    their refresh tokens are revoked. The last active administrator stays active."""
+    actor.require("user:admin")
+    async with admins_kept(session):
+        user = await _user_for_update(session, user_id)
+        if user.is_active == active:
+            state = "active" if active else "inactive"
+            raise InvalidState(f"user {user.username!r} is already {state}", field=["id"])
+        user.is_active = active
+        ended = 0 if active else await _end_sessions(session, user.id)
+    audit(
+        session,
+        "user.activate" if active else "user.deactivate",
+        entity_type="User",
+        entity_id=user.id,
+        changes={"username": user.username, "refresh_tokens_revoked": ended},
+        **_actor(actor),
+    )
+    await session.flush()
+    return user
+
+
+async def _role_named(session: AsyncSession, name: str) -> Role:
+    role = await session.scalar(select(Role).where(Role.name == name.strip().lower()))
+    if role is None:
+        raise NotFound(f"no role named {name!r}", field=["role"])
+    return role
+
+
+async def _holds(session: AsyncSession, user_id: int, role_id: int) -> bool:
+    found = await session.scalar(
+        select(UserRole.user_id).where(UserRole.user_id == user_id, UserRole.role_id == role_id)
+    )
+    return found is not None
+
+
+async def assign_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
+    """``userAssignRole`` (``user:admin``): give the user the role named ``role``."""
+    actor.require("user:admin")
+    user = await _user_for_update(session, user_id, field="userId")
+    found = await _role_named(session, role)
+    if await _holds(session, user.id, found.id):
+        raise Conflict(f"user {user.username!r} already holds role {found.name!r}", field=["role"])
+    session.add(UserRole(user_id=user.id, role_id=found.id))
+    try:
+        await session.flush()
+    except IntegrityError:  # the role was deleted meanwhile
+        raise NotFound(f"no role named {role!r}", field=["role"]) from None
+    audit(
+        session,
+        "user.role_assign",
+        entity_type="User",
+        entity_id=user.id,
+        changes={"username": user.username, "role": found.name},
+        **_actor(actor),
+    )
+    await session.flush()
+    return user
+
+
+async def remove_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
+    """``userRemoveRole`` (``user:admin``). Refused when it would take ``user:admin`` from
+    the last active user holding it."""
+    actor.require("user:admin")
+    async with admins_kept(session):
+        user = await _user_for_update(session, user_id, field="userId")
+        found = await _role_named(session, role)
+        removed = await session.execute(
+            delete(UserRole).where(UserRole.user_id == user.id, UserRole.role_id == found.id)
+        )
+        if not getattr(removed, "rowcount", 0):
+            raise InvalidState(
+                f"user {user.username!r} doesn't hold role {found.name!r}", field=["role"]
+            )
+    audit(
+        session,
+        "user.role_remove",
+        entity_type="User",
+        entity_id=user.id,
+        changes={"username": user.username, "role": found.name},
+        **_actor(actor),
+    )
+    await session.flush()
+    return user

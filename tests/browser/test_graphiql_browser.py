@@ -15,6 +15,8 @@ import pytest
 from tests.browser.cdp import Page, chromium
 
 QUERY = "{ customers(first: 1) { totalCount } }"
+# public: runs without signing in, and answers a typed error as data
+LOGIN = 'mutation { login(input: {username: "nobody", password: "wrong"}) { errors { code } } }'
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESULT = ".result-window .CodeMirror"
 
@@ -64,10 +66,11 @@ def test_graphiql_runs_a_query_with_no_internet(
         page.wait_for(f"!!document.querySelector({json.dumps(QUERY_EDITOR)})", timeout=60)
         assert page.evaluate("document.title") == "opsgraph GraphiQL"
 
+        result = json.loads(_run(page, LOGIN))
+        assert result["data"]["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+        # the data needs a token (sent from GraphiQL's Headers tab): refused, 401
         result = json.loads(_run(page, QUERY))
-        total = result["data"]["customers"]["totalCount"]
-        assert isinstance(total, int)
-        assert total >= 0
+        assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
         # a request error: GraphiQL asks for application/graphql-response+json, gets a 400,
         # and still shows the errors
@@ -97,6 +100,8 @@ def test_graphiql_runs_a_query_with_no_internet(
         errors = [
             entry["entry"]
             for entry in page.of_kind("Log.entryAdded")
-            if entry["entry"]["level"] == "error" and "status of 400" not in entry["entry"]["text"]
+            if entry["entry"]["level"] == "error"
+            and "status of 400" not in entry["entry"]["text"]
+            and "status of 401" not in entry["entry"]["text"]
         ]
         assert errors == []

@@ -32,7 +32,16 @@ LOOKUPS = {
     "customer": ("externalId", ["C-100", "C-101", "nope"]),
     "purchaseOrder": ("externalId", ["PO-200", "PO-201"]),
 }
-REPORTS_AND_NODES = {"node", "nodes", "customerStatement", "dailyKpis", "transactions", "me"}
+REPORTS_AND_NODES = {
+    "node",
+    "nodes",
+    "customerStatement",
+    "dailyKpis",
+    "transactions",
+    "me",
+    "permissions",
+    "apiKeys",
+}
 
 
 def unwrap(gql_type: GraphQLType) -> Any:

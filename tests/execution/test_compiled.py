@@ -52,7 +52,10 @@ class Both:
 
 @pytest.fixture
 async def both(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession], database_url: Any
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: Any,
+    client: httpx.AsyncClient,
 ) -> AsyncIterator[Both]:
     plain = make_settings(database_url, compiled_reads=False)
     apps = [
@@ -60,7 +63,11 @@ async def both(
         create_app(plain, session_factory=session_factory),
     ]
     clients = [
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            headers=client.headers,  # an admin's access token
+        )
         for app in apps
     ]
     try:
@@ -115,9 +122,10 @@ async def test_dashboard_is_compiled_with_the_same_statements(
         for client in (both.compiled, both.resolvers)
     ]
     assert [run["readPath"] for run in runs] == ["compiled", "resolvers"]
-    # customers, orders, invoices, amountPaid (shared by three fields), payments
-    # (each inside a savepoint of the test's transaction: three statements apiece)
-    assert [run["sqlStatements"] for run in runs] == [5 * 3, 5 * 3]
+    # the caller (token's user, session and permissions), customers, orders, invoices,
+    # amountPaid (shared by three fields), payments (each inside a savepoint of the
+    # test's transaction: three statements apiece)
+    assert [run["sqlStatements"] for run in runs] == [6 * 3, 6 * 3]
 
 
 async def test_cursor_pages_match_the_resolvers(both: Both, session: AsyncSession) -> None:

@@ -26,6 +26,12 @@ ME = "{ me { username permissions roles { edges { node { name } } } } }"
 
 
 @pytest.fixture
+def gql(anon_gql: GraphQLClient) -> GraphQLClient:
+    """These tests sign in themselves."""
+    return anon_gql
+
+
+@pytest.fixture
 async def alice(session: AsyncSession) -> int:
     user = await create_user(
         session,
@@ -63,8 +69,8 @@ async def test_login_then_me(gql: GraphQLClient, alice: int) -> None:
 
 async def test_me_needs_a_valid_token(gql: GraphQLClient) -> None:
     for headers in ({}, _bearer("garbage"), {"Authorization": "Basic abc"}):
-        body = await gql(ME, **headers)
-        assert body["data"] is None
+        body = await gql(ME, status=401, **headers)
+        assert "data" not in body
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
@@ -130,7 +136,7 @@ async def test_refresh_rotates_and_reuse_ends_the_session(gql: GraphQLClient, al
     assert reused["data"]["tokenRefresh"]["errors"][0]["code"] == "UNAUTHENTICATED"
     third = await gql(REFRESH, {"t": second["refreshToken"]})
     assert third["data"]["tokenRefresh"]["errors"][0]["code"] == "UNAUTHENTICATED"
-    me = await gql(ME, **_bearer(second["accessToken"]))
+    me = await gql(ME, status=401, **_bearer(second["accessToken"]))
     assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
@@ -139,7 +145,7 @@ async def test_logout_ends_access_and_refresh_tokens(gql: GraphQLClient, alice: 
     other = (await _login(gql, "alice", PASSWORD))["tokens"]  # another device
     body = await gql("mutation { logout { ok errors { code } } }", **_bearer(tokens["accessToken"]))
     assert body["data"]["logout"] == {"ok": True, "errors": []}
-    me = await gql(ME, **_bearer(tokens["accessToken"]))
+    me = await gql(ME, status=401, **_bearer(tokens["accessToken"]))
     assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     refresh = await gql(REFRESH, {"t": tokens["refreshToken"]})
     assert refresh["data"]["tokenRefresh"]["errors"][0]["code"] == "UNAUTHENTICATED"
@@ -151,7 +157,7 @@ async def test_a_deactivated_user_is_out_on_the_next_request(
 ) -> None:
     tokens = (await _login(gql, "alice", PASSWORD))["tokens"]
     await session.execute(text('UPDATE "user" SET is_active = false WHERE id = :id'), {"id": alice})
-    me = await gql(ME, **_bearer(tokens["accessToken"]))
+    me = await gql(ME, status=401, **_bearer(tokens["accessToken"]))
     assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert (await _login(gql, "alice", PASSWORD))["errors"][0]["code"] == "INVALID_CREDENTIALS"
 

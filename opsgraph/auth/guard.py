@@ -1,0 +1,217 @@
+"""Guards: what each field of the graph needs, declared, and checked before execution.
+
+Declaring. Every root query and mutation field names its requirement in its Strawberry
+``metadata``: ``requires("invoice:read")``, ``SIGNED_IN`` or ``PUBLIC``; a test walks the
+schema and fails on a root field with none. Any other field that returns one of the mapped
+types (or a connection of them) needs that type's read permission, from the mapping
+(``Entity.permission``); a field may declare its own requirement instead (a computed
+value that reads another domain, or ``me`` returning the caller's own user).
+
+Checking. Before an operation runs, ``check_operation`` walks every field it selects,
+with graphql-core's own field collection (fragments, aliases, ``@skip``/``@include``
+exactly as execution sees them), and compares the requirements with the caller's
+permissions. A request that selects anything the caller may not read is refused as a
+whole: ``data`` is null and one top-level error (``UNAUTHENTICATED`` or ``FORBIDDEN``)
+names every field at fault and what it needs. Nothing is read, so nothing leaks, and the
+same rule holds on the compiled read path and on the resolvers. What a field returns that
+depends on the row (``node(id)``: which type the id names) is checked where it is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    get_named_type,
+    is_abstract_type,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
+from graphql.language import OperationDefinitionNode
+
+from opsgraph.auth.permissions import PERMISSIONS
+from opsgraph.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from opsgraph.auth.principal import Principal
+    from opsgraph.settings import Settings
+
+METADATA_KEY: Final = "opsgraph_requires"
+DEFINITION: Final = "strawberry-definition"  # where Strawberry links a GraphQL field to its own
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a field needs: a permission, or only a signed-in caller, or nothing.
+
+    ``public_if`` names a boolean setting that, when true, makes the field public (open
+    self-signup, say); the resolver then checks what else it must.
+    """
+
+    permission: str | None = None
+    signed_in: bool = True
+    public_if: str | None = None
+
+    def met_by(self, principal: Principal | None, settings: Settings) -> bool:
+        if self.public_if is not None and getattr(settings, self.public_if):
+            return True
+        if not self.signed_in:
+            return True
+        if principal is None:
+            return False
+        return self.permission is None or principal.can(self.permission)
+
+    def needs_principal(self, settings: Settings) -> bool:
+        return self.signed_in and not (
+            self.public_if is not None and getattr(settings, self.public_if)
+        )
+
+    def describe(self) -> str:
+        return self.permission or "signing in"
+
+
+def requires(permission: str, *, public_if: str | None = None) -> dict[str, Requirement]:
+    """Field metadata: the field needs ``permission`` (unless the setting ``public_if``
+    is on)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    return {METADATA_KEY: Requirement(permission, public_if=public_if)}
+
+
+PUBLIC: Final = {METADATA_KEY: Requirement(signed_in=False)}
+SIGNED_IN: Final = {METADATA_KEY: Requirement()}
+# A root field with no declaration: refused to everyone (the schema-walk test names it).
+UNDECLARED: Final = Requirement(permission="undeclared")
+
+
+def declared(field: GraphQLField) -> Requirement | None:
+    """The requirement a field declares in its Strawberry metadata, if any."""
+    strawberry_field = (field.extensions or {}).get(DEFINITION)
+    metadata: Mapping[str, Any] = getattr(strawberry_field, "metadata", None) or {}
+    requirement = metadata.get(METADATA_KEY)
+    return requirement if isinstance(requirement, Requirement) else None
+
+
+def type_permission(output: GraphQLOutputType) -> str | None:
+    """The read permission of the mapped type a field returns (through lists, non-null
+    and connections), None for anything else."""
+    from opsgraph.schema.mapping import ENTITIES
+
+    named = get_named_type(output)
+    entity = ENTITIES.get(named.name)
+    if entity is not None:
+        return entity.permission
+    if isinstance(named, GraphQLObjectType) and "edges" in named.fields:
+        edge = get_named_type(named.fields["edges"].type)
+        if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
+            return type_permission(edge.fields["node"].type)
+    return None
+
+
+def field_requirement(parent: GraphQLObjectType, field: GraphQLField, *, root: bool) -> Requirement:
+    requirement = declared(field)
+    if requirement is not None:
+        return requirement
+    if root:
+        return UNDECLARED
+    permission = type_permission(field.type)
+    return Requirement(permission) if permission is not None else PUBLIC[METADATA_KEY]
+
+
+Path = tuple[str, ...]
+
+
+class SelectionWalk:
+    """Every field an operation selects, with its response path and requirement."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDetails],
+        variable_values: VariableValues,
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variable_values = variable_values
+        self.operation = operation
+
+    def __iter__(self) -> Iterator[tuple[Path, Requirement]]:
+        root = self.schema.get_root_type(self.operation.operation)
+        if root is None:
+            return
+        collected = collect_fields(
+            self.schema, self.fragments, self.variable_values, root, self.operation
+        )
+        for key, details in collected.grouped_field_set.items():
+            yield from self.field(root, (key,), details, root=True)
+
+    def field(
+        self,
+        parent: GraphQLObjectType,
+        path: Path,
+        details: Sequence[FieldDetails],
+        *,
+        root: bool = False,
+    ) -> Iterator[tuple[Path, Requirement]]:
+        name = details[0].node.name.value
+        if name.startswith("__"):
+            return  # __typename, and introspection (the schema is not data)
+        definition = parent.fields[name]
+        yield path, field_requirement(parent, definition, root=root)
+        named = get_named_type(definition.type)
+        if isinstance(named, GraphQLObjectType):
+            yield from self.children(named, path, details)
+        elif is_abstract_type(named):
+            abstract: Any = named
+            for possible in self.schema.get_possible_types(abstract):
+                yield from self.children(possible, path, details)
+
+    def children(
+        self, parent: GraphQLObjectType, path: Path, details: Sequence[FieldDetails]
+    ) -> Iterator[tuple[Path, Requirement]]:
+        collected = collect_subfields(
+            self.schema, self.fragments, self.variable_values, self.operation, parent, list(details)
+        )
+        for key, sub in collected.grouped_field_set.items():
+            yield from self.field(parent, (*path, key), sub)
+
+
+async def check_operation(walk: SelectionWalk, context: Any) -> None:
+    """Refuse the operation (``Unauthenticated`` / ``Forbidden``) unless the caller may
+    read and do everything it selects. ``context`` is the request's ``Context``."""
+    settings: Settings = context.settings
+    requirements = list(walk)
+    if not any(requirement.needs_principal(settings) for _, requirement in requirements):
+        if any(requirement.public_if for _, requirement in requirements):
+            # public by a setting (self-signup), yet a signed-in caller may do more
+            await context.principal()
+        else:
+            context.anonymous()  # public fields only: credentials are not even looked at
+        return
+    principal = await context.principal()
+    if principal is None:
+        raise Unauthenticated()
+    missing: dict[str, list[str]] = {}
+    for path, requirement in requirements:
+        if not requirement.met_by(principal, settings):
+            missing.setdefault(requirement.describe(), []).append(".".join(path))
+    if missing:
+        raise Forbidden(
+            "Not allowed: "
+            + "; ".join(
+                f"{', '.join(paths)} needs the permission {permission}"
+                for permission, paths in sorted(missing.items())
+            )
+        )

@@ -1,0 +1,70 @@
+"""Root fields of API keys: apiKeyCreate and apiKeyRevoke (`api_key:write`), apiKeys
+(`api_key:read`). Without `user:admin` a caller sees and revokes only its own keys."""
+
+from __future__ import annotations
+
+import strawberry
+
+from opsgraph.auth.guard import requires
+from opsgraph.resolvers.user import in_transaction
+from opsgraph.schema.account import (
+    ApiKey,
+    ApiKeyCreateInput,
+    ApiKeyCreatePayload,
+    ApiKeyRevokeInput,
+    ApiKeyRevokePayload,
+)
+from opsgraph.schema.node import parse_global_id
+from opsgraph.schema.resolve import Info
+from opsgraph.services import api_key as service
+
+
+@strawberry.type
+class ApiKeyMutation:
+    @strawberry.mutation(
+        description="Create an API key acting for you, with scopes you hold "
+        "(`api_key:write`). The secret is in this payload only, never again.",
+        metadata=requires("api_key:write"),
+    )
+    async def api_key_create(self, info: Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.create_api_key(
+                session, name=input.name, scopes=input.scopes, actor=actor
+            ),
+        )
+        if isinstance(done, list):
+            return ApiKeyCreatePayload(errors=done)
+        return ApiKeyCreatePayload(api_key=ApiKey.of(done.key), secret=done.secret)
+
+    @strawberry.mutation(
+        description="Revoke an API key: your own, or any with `user:admin` "
+        "(`api_key:write`). Requests with it fail from the next one on.",
+        metadata=requires("api_key:write"),
+    )
+    async def api_key_revoke(self, info: Info, input: ApiKeyRevokeInput) -> ApiKeyRevokePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.revoke_api_key(
+                session, key_id=parse_global_id(input.id, "ApiKey"), actor=actor
+            ),
+        )
+        if isinstance(done, list):
+            return ApiKeyRevokePayload(errors=done)
+        return ApiKeyRevokePayload(api_key=ApiKey.of(done))
+
+
+@strawberry.type
+class ApiKeyQuery:
+    @strawberry.field(
+        description="API keys, without their secrets: your own, or every key with "
+        "`user:admin`; oldest first, revoked ones included (`api_key:read`).",
+        metadata=requires("api_key:read"),
+    )
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        actor = await info.context.require_principal()
+        async with info.context.read_session() as session:
+            keys = await service.list_api_keys(session, actor=actor)
+        return [ApiKey.of(key) for key in keys]

@@ -1,0 +1,219 @@
+"""Root fields of user management: userRegister, userUpdate, userChangePassword,
+userActivate/userDeactivate, userAssignRole/userRemoveRole.
+
+Thin: convert the input, call one service in one transaction, wrap the result. Expected
+failures come back in ``errors``; ``Unauthenticated``/``Forbidden`` stay top-level errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.guard import SIGNED_IN, requires
+from opsgraph.context import Context
+from opsgraph.errors import DomainError, Forbidden, Unauthenticated
+from opsgraph.schema.account import (
+    UserActivateInput,
+    UserActivatePayload,
+    UserAssignRoleInput,
+    UserAssignRolePayload,
+    UserChangePasswordInput,
+    UserChangePasswordPayload,
+    UserDeactivateInput,
+    UserDeactivatePayload,
+    UserRegisterInput,
+    UserRegisterPayload,
+    UserRemoveRoleInput,
+    UserRemoveRolePayload,
+    UserUpdateInput,
+    UserUpdatePayload,
+)
+from opsgraph.schema.errors import UserError, user_error
+from opsgraph.schema.node import parse_global_id
+from opsgraph.schema.resolve import Info
+from opsgraph.services import user as service
+
+T = TypeVar("T")
+
+
+async def in_transaction(
+    context: Context, call: Callable[[AsyncSession], Awaitable[T]]
+) -> T | list[UserError]:
+    """Run ``call`` in the request's transaction: its result, or the expected failure as
+    payload errors (the transaction rolled back, nothing changed)."""
+    try:
+        async with context.transaction() as session:
+            return await call(session)
+    except (Unauthenticated, Forbidden):
+        raise
+    except DomainError as error:
+        return [user_error(error)]
+
+
+async def load(info: Info, entity: str, key: int) -> Any:
+    """The row of ``entity`` as it is now (not as this request may have loaded it before)."""
+    loader = info.context.loaders.by_key(entity)
+    with suppress(KeyError):  # not loaded yet
+        loader.clear(key)
+    return await loader.load(key)
+
+
+def user_id(raw: strawberry.ID | None, own: int) -> int:
+    """The user a global id names; no id: the caller's own."""
+    return own if raw is None else parse_global_id(raw, "User")
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(
+        description="Create a user (`user:admin`; anyone when self-signup is on, who then "
+        "gets the default role `staff` and chooses no roles).",
+        metadata=requires("user:admin", public_if="self_signup"),
+    )
+    async def user_register(self, info: Info, input: UserRegisterInput) -> UserRegisterPayload:
+        context = info.context
+        actor = await context.principal()
+        done = await in_transaction(
+            context,
+            lambda session: service.register_user(
+                session,
+                username=input.username,
+                email=input.email,
+                password=input.password,
+                full_name=input.full_name,
+                roles=input.roles,
+                actor=actor,
+                settings=context.settings,
+            ),
+        )
+        if isinstance(done, list):
+            return UserRegisterPayload(errors=done)
+        return UserRegisterPayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Change your own email or full name; anyone's with `user:admin`.",
+        metadata=SIGNED_IN,
+    )
+    async def user_update(self, info: Info, input: UserUpdateInput) -> UserUpdatePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.update_user(
+                session,
+                user_id=user_id(input.id, actor.user_id),
+                email=input.email,
+                full_name=input.full_name,
+                actor=actor,
+            ),
+        )
+        if isinstance(done, list):
+            return UserUpdatePayload(errors=done)
+        return UserUpdatePayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Change your own password (give the current one; your other sessions "
+        "end), or set another user's with `user:admin` (all their sessions end).",
+        metadata=SIGNED_IN,
+    )
+    async def user_change_password(
+        self, info: Info, input: UserChangePasswordInput
+    ) -> UserChangePasswordPayload:
+        context = info.context
+        actor = await context.require_principal()
+        done = await in_transaction(
+            context,
+            lambda session: service.change_password(
+                session,
+                user_id=user_id(input.id, actor.user_id),
+                current_password=input.current_password,
+                new_password=input.new_password,
+                actor=actor,
+                settings=context.settings,
+                keep_session=context.session_id,
+            ),
+        )
+        if isinstance(done, list):
+            return UserChangePasswordPayload(errors=done)
+        return UserChangePasswordPayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Let a deactivated user sign in again (`user:admin`).",
+        metadata=requires("user:admin"),
+    )
+    async def user_activate(self, info: Info, input: UserActivateInput) -> UserActivatePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.set_user_active(
+                session, user_id=parse_global_id(input.id, "User"), active=True, actor=actor
+            ),
+        )
+        if isinstance(done, list):
+            return UserActivatePayload(errors=done)
+        return UserActivatePayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Stop a user: their tokens and API keys fail from the next request on, "
+        "their sessions end (`user:admin`). The last administrator can't be deactivated.",
+        metadata=requires("user:admin"),
+    )
+    async def user_deactivate(
+        self, info: Info, input: UserDeactivateInput
+    ) -> UserDeactivatePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.set_user_active(
+                session, user_id=parse_global_id(input.id, "User"), active=False, actor=actor
+            ),
+        )
+        if isinstance(done, list):
+            return UserDeactivatePayload(errors=done)
+        return UserDeactivatePayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Give a user a role (`user:admin`).", metadata=requires("user:admin")
+    )
+    async def user_assign_role(
+        self, info: Info, input: UserAssignRoleInput
+    ) -> UserAssignRolePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.assign_role(
+                session,
+                user_id=parse_global_id(input.user_id, "User", field="userId"),
+                role=input.role,
+                actor=actor,
+            ),
+        )
+        if isinstance(done, list):
+            return UserAssignRolePayload(errors=done)
+        return UserAssignRolePayload(user=await load(info, "User", done.id))
+
+    @strawberry.mutation(
+        description="Take a role from a user (`user:admin`); refused when that would leave "
+        "no active administrator.",
+        metadata=requires("user:admin"),
+    )
+    async def user_remove_role(
+        self, info: Info, input: UserRemoveRoleInput
+    ) -> UserRemoveRolePayload:
+        actor = await info.context.require_principal()
+        done = await in_transaction(
+            info.context,
+            lambda session: service.remove_role(
+                session,
+                user_id=parse_global_id(input.user_id, "User", field="userId"),
+                role=input.role,
+                actor=actor,
+            ),
+        )
+        if isinstance(done, list):
+            return UserRemoveRolePayload(errors=done)
+        return UserRemoveRolePayload(user=await load(info, "User", done.id))

@@ -1,0 +1,181 @@
+"""API keys for integrations: created with a secret shown once, revoked, listed, and the
+principal a key acts as.
+
+A key reads ``og_<prefix>_<secret>``. The prefix (10 letters and digits) is public and
+unique: it finds the row. Only the SHA-256 of the secret is stored (256 random bits need
+no slow hash) and compared in constant time. A key acts for the user who created it,
+with its scopes intersected with that user's permissions *now*: a key can never do more
+than its creator, and shrinks when the creator loses a role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.auth.tokens import hash_secret
+from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
+from opsgraph.models import ApiKey, RolePermission, User, UserRole
+from opsgraph.services.auth import audit
+from opsgraph.services.role import check_grantable, checked_permissions
+
+KEY_MARK: Final = "og_"
+PREFIX_LENGTH: Final = 10
+PREFIX_ALPHABET: Final = string.ascii_letters + string.digits
+SECRET_BYTES: Final = 32
+MAX_NAME: Final = 100
+KEY_PATTERN: Final = re.compile(r"^og_([A-Za-z0-9]{6,16})_([A-Za-z0-9_-]{16,128})$")
+# lastUsedAt is written at most this often per key, not on every request
+TOUCH_INTERVAL: Final = dt.timedelta(minutes=1)
+
+
+def looks_like_api_key(credentials: str) -> bool:
+    """Whether a credential is meant as an API key (access tokens are JWTs: ``eyJ...``)."""
+    return credentials.startswith(KEY_MARK)
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: ApiKey
+    secret: str  # the whole key, ``og_<prefix>_<secret>``: shown once, never stored
+
+
+def _actor(actor: Principal) -> dict[str, int | None]:
+    return {"actor": actor.user_id, "actor_api_key": actor.api_key_id}
+
+
+async def create_api_key(
+    session: AsyncSession, *, name: str, scopes: list[str], actor: Principal
+) -> NewApiKey:
+    """``apiKeyCreate`` (``api_key:write``): a key for the actor's own user, with scopes
+    the actor holds."""
+    actor.require("api_key:write")
+    if actor.api_key_id is not None:
+        # a leaked key must not mint keys that outlive its revocation
+        raise Forbidden("API keys are created by a signed-in user, not with an API key")
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"name must be 1-{MAX_NAME} characters", field=["name"])
+    wanted = checked_permissions(scopes, field="scopes")
+    if not wanted:
+        raise InvalidInput("give the key at least one scope", field=["scopes"])
+    check_grantable(wanted, actor, field="scopes")
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    key_id: int | None = None
+    while key_id is None:  # a prefix already taken (62**10 of them) just draws again
+        prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+        key_id = await session.scalar(
+            insert(ApiKey)
+            .values(
+                name=name,
+                prefix=prefix,
+                secret_hash=hash_secret(secret),
+                scopes=wanted,
+                created_by=actor.user_id,
+            )
+            .on_conflict_do_nothing(index_elements=["prefix"])
+            .returning(ApiKey.id)
+        )
+    key = await session.get_one(ApiKey, key_id)
+    audit(
+        session,
+        "api_key.create",
+        entity_type="ApiKey",
+        entity_id=key.id,
+        changes={"name": name, "prefix": prefix, "scopes": wanted},
+        **_actor(actor),
+    )
+    await session.flush()
+    return NewApiKey(key, f"{KEY_MARK}{prefix}_{secret}")
+
+
+def _visible(actor: Principal) -> list[ColumnElement[bool]]:
+    """Keys the actor may see and revoke: its own, or every key with ``user:admin``."""
+    return [] if actor.can("user:admin") else [ApiKey.created_by == actor.user_id]
+
+
+async def list_api_keys(session: AsyncSession, *, actor: Principal) -> list[ApiKey]:
+    """``apiKeys`` (``api_key:read``): oldest first, revoked ones included."""
+    actor.require("api_key:read")
+    found = await session.scalars(select(ApiKey).where(*_visible(actor)).order_by(ApiKey.id))
+    return list(found.all())
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
+    """``apiKeyRevoke`` (``api_key:write``): one's own key, or any with ``user:admin``.
+    Requests with it fail from the next one on."""
+    actor.require("api_key:write")
+    key = await session.scalar(
+        select(ApiKey).where(ApiKey.id == key_id, *_visible(actor)).with_for_update()
+    )
+    if key is None:
+        raise NotFound(f"no API key with id {key_id}", field=["id"])
+    if key.revoked_at is not None:
+        raise InvalidState(f"API key {key.prefix!r} is already revoked", field=["id"])
+    key.revoked_at = dt.datetime.now(dt.UTC)
+    audit(
+        session,
+        "api_key.revoke",
+        entity_type="ApiKey",
+        entity_id=key.id,
+        changes={"name": key.name, "prefix": key.prefix},
+        **_actor(actor),
+    )
+    await session.flush()
+    return key
+
+
+async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal:
+    """The principal a key acts as, in one statement (two when ``lastUsedAt`` is over a
+    minute old). Malformed, unknown, revoked, wrong secret, inactive creator: all the
+    same ``Unauthenticated``. The caller commits (``lastUsedAt``)."""
+    match = KEY_PATTERN.match(key)
+    if match is None:
+        raise Unauthenticated()
+    prefix, secret = match.groups()
+    creator_permissions = (
+        select(func.coalesce(func.array_agg(RolePermission.permission.distinct()), text("'{}'")))
+        .join(UserRole, UserRole.role_id == RolePermission.role_id)
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery()
+    )
+    stale = or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < func.now() - TOUCH_INTERVAL)
+    row = (
+        await session.execute(
+            select(
+                ApiKey.id,
+                ApiKey.secret_hash,
+                ApiKey.scopes,
+                User.id.label("user_id"),
+                User.username,
+                User.customer_id,
+                creator_permissions.label("permissions"),
+                stale.label("stale"),
+            )
+            .join(User, User.id == ApiKey.created_by)
+            .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None), User.is_active.is_(True))
+        )
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(hash_secret(secret), row.secret_hash):
+        raise Unauthenticated()
+    if row.stale:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == row.id, stale).values(last_used_at=func.now())
+        )
+    return Principal(
+        user_id=row.user_id,
+        username=row.username,
+        permissions=frozenset(row.scopes) & frozenset(row.permissions),
+        customer_id=row.customer_id,
+        api_key_id=row.id,
+    )
