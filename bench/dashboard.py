@@ -88,6 +88,10 @@ class Result:
     rps: float
 
 
+BENCH_USER = "bench-admin"
+BENCH_PASSWORD = "bench-admin-password"  # noqa: S105 - the benchmark database only
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -129,6 +133,11 @@ async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = Tru
         "OPSGRAPH_ENVIRONMENT": "development",
         "OPSGRAPH_ENV_FILE": "",
         "OPSGRAPH_COMPILED_READS": str(compiled).lower(),
+        # the graph needs a signed-in caller: the server creates this admin when the
+        # database has none, and the benchmark signs in as it
+        "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME": BENCH_USER,
+        "OPSGRAPH_BOOTSTRAP_ADMIN_EMAIL": f"{BENCH_USER}@example.com",
+        "OPSGRAPH_BOOTSTRAP_ADMIN_PASSWORD": BENCH_PASSWORD,
     }
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
         [sys.executable, "-m", "opsgraph", "serve", "--workers", "1"], env=env
@@ -143,6 +152,13 @@ async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = Tru
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
+            token = await client.post(
+                "/auth/token", data={"username": BENCH_USER, "password": BENCH_PASSWORD}
+            )
+            assert token.status_code == 200, (
+                f"cannot sign in as {BENCH_USER} (another admin exists?): {token.text}"
+            )
+            client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
             probe = await client.post(
                 "/graphql", json={"query": DASHBOARD}, headers={"X-Opsgraph-Statements": "1"}
             )
