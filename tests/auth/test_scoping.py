@@ -190,6 +190,7 @@ async def _run(portal: GraphQLClient, world: World, paths: list[Path], outcomes:
         outcomes["answered"] += 1
 
 
+@pytest.mark.timeout(900)  # over a thousand documents; slower under coverage
 async def test_portal_user_sees_only_its_customer_on_every_path(
     world: World,
     anon_client: httpx.AsyncClient,
