@@ -45,6 +45,14 @@ class Context:
     _principal: Any = field(default=_UNRESOLVED, init=False)
     # the signed-in session of the access token, when the request sent one
     session_id: uuid.UUID | None = field(default=None, init=False)
+    # The request's own session, when it has one: a request with an Idempotency-Key
+    # runs in one transaction (opsgraph.rest.idempotency), and a dry run keeps its
+    # transaction open until its payload is read. While set, every read and write of
+    # the request goes through it (mutations in savepoints of it).
+    pinned: AsyncSession | None = field(default=None, init=False)
+    # dry runs' transactions (savepoints, or the pinned session's own), rolled back by
+    # ``settle`` once their payload has been read
+    _dry_runs: list[Any] = field(default_factory=list, init=False)
 
     @classmethod
     def of(cls, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
@@ -157,19 +165,60 @@ class Context:
 
     async def fetch(self, statement: Executable) -> Sequence[Any]:
         """Run one read statement and return all its rows."""
-        async with self._read_lock, self.session_factory() as session:
+        async with self.read_session() as session:
             result = await session.execute(statement)
             return result.all()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session for a service call that reads; it takes its turn like the loaders."""
-        async with self._read_lock, self.session_factory() as session:
-            yield session
+        async with self._read_lock:
+            if self.pinned is not None:
+                yield self.pinned
+                return
+            async with self.session_factory() as session:
+                yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction for a service call that writes: committed when the
-        block ends, rolled back when it raises."""
-        async with self.read_session() as session, session.begin():
-            yield session
+        block ends, rolled back when it raises. In a request with its own session, a
+        savepoint of it (committed with the request)."""
+        await self.settle()
+        async with self.read_session() as session:
+            if self.pinned is not None:
+                async with session.begin_nested():
+                    yield session
+            else:
+                async with session.begin():
+                    yield session
+
+    @asynccontextmanager
+    async def dry_run(self) -> AsyncIterator[AsyncSession]:
+        """Like ``transaction``, but nothing is kept: the changes stay visible to this
+        request until its payload has been read, then ``settle`` rolls them back."""
+        await self.settle()
+        async with self._read_lock:
+            if self.pinned is None:
+                self.pinned = self.session_factory()
+                self._dry_runs.append(self.pinned)
+            session = self.pinned
+            savepoint = await session.begin_nested()
+            self._dry_runs.append(savepoint)
+            try:
+                yield session
+            except BaseException:
+                await savepoint.rollback()
+                raise
+
+    async def settle(self) -> None:
+        """Roll back the dry runs whose payloads have been read (before the next mutation
+        of the operation, and when the operation ends)."""
+        while self._dry_runs:
+            undo = self._dry_runs.pop()
+            if isinstance(undo, AsyncSession):
+                await undo.rollback()
+                await undo.close()
+                self.pinned = None
+            elif undo.is_active:
+                await undo.rollback()

@@ -10,9 +10,54 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+# Every code a DomainError may carry: the GraphQL ``ErrorCode`` enum is made from this
+# tuple, and defining an error class with a code missing here fails at import.
+CODES: tuple[str, ...] = (
+    "BAD_REQUEST",
+    "BAD_USER_INPUT",
+    "NOT_FOUND",
+    "CONFLICT",
+    "INVALID_STATE",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "INVALID_CREDENTIALS",
+    "TOO_MANY_ATTEMPTS",
+    "ROLE_IN_USE",
+    "LAST_ADMIN",
+    # business rules (issue 5)
+    "INVALID_EMAIL",
+    "DUPLICATE_EXTERNAL_ID",
+    "DUPLICATE_SKU",
+    "INVALID_SKU",
+    "HAS_DEPENDENTS",
+    "PROPERTY_CUSTOMER_MISMATCH",
+    "PROPERTY_HAS_OPEN_INVOICES",
+    "INACTIVE",
+    "INSUFFICIENT_STOCK",
+    "INVALID_TRANSITION",
+    "ALREADY_INVOICED",
+    "INVOICE_ALREADY_PAID",
+    "INVOICE_VOID",
+    "INVOICE_NOT_SENT",
+    "INVOICE_HAS_PAYMENTS",
+    "PAYMENT_EXCEEDS_BALANCE",
+    "DUPLICATE_REFERENCE",
+    "TICKET_CLOSED",
+    "STALE_VERSION",
+    "BOOKED_BY_PAYMENT",
+    # idempotency keys (opsgraph.services.idempotency)
+    "IDEMPOTENCY_IN_PROGRESS",
+    "IDEMPOTENCY_KEY_REUSED",
+)
+
 
 class DomainError(Exception):
     code: ClassVar[str] = "BAD_REQUEST"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code not in CODES:
+            raise TypeError(f"{cls.__name__}.code {cls.code!r} is not listed in errors.CODES")
 
     def __init__(self, message: str, *, field: Sequence[str] | None = None) -> None:
         super().__init__(message)
@@ -70,3 +115,106 @@ class InvalidCredentials(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "TOO_MANY_ATTEMPTS"
+
+
+# --- business rules (issue 5): the services raise these, payloads list them --------------
+
+
+class InvalidEmail(InvalidInput):
+    code = "INVALID_EMAIL"
+
+
+class DuplicateExternalId(Conflict):
+    code = "DUPLICATE_EXTERNAL_ID"
+
+
+class DuplicateSku(Conflict):
+    code = "DUPLICATE_SKU"
+
+
+class InvalidSku(InvalidInput):
+    code = "INVALID_SKU"
+
+
+class HasDependents(Conflict):
+    """A delete refused while other rows still refer to the row (orders, invoices...)."""
+
+    code = "HAS_DEPENDENTS"
+
+
+class PropertyCustomerMismatch(InvalidInput):
+    """A property given for a customer it does not belong to."""
+
+    code = "PROPERTY_CUSTOMER_MISMATCH"
+
+
+class PropertyHasOpenInvoices(InvalidState):
+    code = "PROPERTY_HAS_OPEN_INVOICES"
+
+
+class Inactive(InvalidState):
+    """A deactivated product or user named where an active one is needed."""
+
+    code = "INACTIVE"
+
+
+class InsufficientStock(InvalidState):
+    code = "INSUFFICIENT_STOCK"
+
+
+class InvalidTransition(InvalidState):
+    """A status change the entity's transition table does not allow from its status."""
+
+    code = "INVALID_TRANSITION"
+
+
+class AlreadyInvoiced(Conflict):
+    code = "ALREADY_INVOICED"
+
+
+class InvoiceAlreadyPaid(InvalidState):
+    code = "INVOICE_ALREADY_PAID"
+
+
+class InvoiceVoid(InvalidState):
+    code = "INVOICE_VOID"
+
+
+class InvoiceNotSent(InvalidState):
+    code = "INVOICE_NOT_SENT"
+
+
+class InvoiceHasPayments(InvalidState):
+    code = "INVOICE_HAS_PAYMENTS"
+
+
+class PaymentExceedsBalance(InvalidInput):
+    code = "PAYMENT_EXCEEDS_BALANCE"
+
+
+class DuplicateReference(Conflict):
+    code = "DUPLICATE_REFERENCE"
+
+
+class TicketClosed(InvalidState):
+    code = "TICKET_CLOSED"
+
+
+class StaleVersion(Conflict):
+    """An optimistic version check failed: the row changed since the caller read it."""
+
+    code = "STALE_VERSION"
+
+
+class BookedByPayment(InvalidState):
+    """A financial transaction a payment booked: it changes only with the payment."""
+
+    code = "BOOKED_BY_PAYMENT"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"

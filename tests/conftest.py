@@ -301,3 +301,53 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture
 def anon_gql(anon_client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(anon_client)
+
+
+@dataclass
+class LiveApi:
+    """The app over a database of the test's own, with a real connection pool: requests
+    commit for real and run in parallel (concurrency tests). ``gql`` sends the admin's
+    token; ``data`` asserts there are no top-level errors."""
+
+    http: httpx.AsyncClient
+    session_factory: async_sessionmaker[AsyncSession]
+    headers: dict[str, str]
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={**self.headers, **headers},
+        )
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.gql(query, variables, **headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+async def live(fresh_database_url: URL) -> AsyncIterator[LiveApi]:
+    """An admin's client of the app over its own committed database and a pool of up to
+    40 connections, for tests that send many requests at once."""
+    engine = create_async_engine(
+        fresh_database_url, pool_size=20, max_overflow=20, pool_timeout=120
+    )
+    factory = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    app = create_app(make_settings(fresh_database_url), session_factory=factory)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=120
+        ) as http:
+            headers = await create_and_sign_in(http, factory, "live-admin", ["admin"])
+            yield LiveApi(http, factory, headers)
+    finally:
+        await engine.dispose()

@@ -140,6 +140,12 @@ def _source(relation: Relation) -> tuple[Entity, FromClause, ColumnElement[Any]]
     return target, table, table.c[relation.remote]
 
 
+def _fixed(relation: Relation) -> list[ColumnElement[bool]]:
+    """The relation's constant conditions (``Relation.where``) on the target's table."""
+    table = ENTITIES[relation.target].table
+    return [table.c[column] == value for column, value in relation.where]
+
+
 def page_of_children(
     relation: Relation, keys: Sequence[Any], spec: PageSpec, scope: Scope | None
 ) -> Select[Any]:
@@ -148,7 +154,7 @@ def page_of_children(
     inner = (
         select(*target.columns(), parent.label("graph_parent"), rank.label("graph_rank"))
         .select_from(source)
-        .where(parent == key_array(keys, parent))
+        .where(parent == key_array(keys, parent), *_fixed(relation))
         .where(*visible(target, scope))
         .where(*filter_conditions(target, spec.filters))
         .where(*_cursor_conditions(target, spec))
@@ -171,7 +177,7 @@ def count_of_children(
     return (
         select(parent.label("graph_parent"), func.count().label("n"))
         .select_from(source)
-        .where(parent == key_array(keys, parent))
+        .where(parent == key_array(keys, parent), *_fixed(relation))
         .where(*visible(target, scope))
         .where(*filter_conditions(target, filters))
         .group_by(parent)

@@ -3,7 +3,8 @@
 from opsgraph.models.audit import AuditEvent
 from opsgraph.models.base import Base
 from opsgraph.models.customer import Customer, Property
-from opsgraph.models.invoice import Invoice, InvoiceStatus
+from opsgraph.models.idempotency import IdempotencyKey
+from opsgraph.models.invoice import Invoice, InvoiceNumberCounter, InvoiceStatus
 from opsgraph.models.order import Order, OrderLine, OrderStatus
 from opsgraph.models.payment import Payment, PaymentMethod
 from opsgraph.models.product import Product, StockLevel, StockMovement, StockReason
@@ -19,7 +20,9 @@ __all__ = [
     "Base",
     "Customer",
     "FinancialTransaction",
+    "IdempotencyKey",
     "Invoice",
+    "InvoiceNumberCounter",
     "InvoiceStatus",
     "LoginAttempt",
     "Order",

@@ -60,3 +60,15 @@ class Invoice(Base):
     )
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+
+class InvoiceNumberCounter(Base):
+    """The last invoice number given out per year. Taking the next one locks the year's
+    row until the transaction ends, and a rollback gives the number back: numbers are
+    unique and without gaps, however many invoices are made at once."""
+
+    __tablename__ = "invoice_number_counter"
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_non_negative"),)
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(server_default="0")

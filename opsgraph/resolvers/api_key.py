@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
-from opsgraph.resolvers.user import in_transaction
+from opsgraph.resolvers.mutate import in_transaction
 from opsgraph.schema.account import (
     ApiKey,
     ApiKeyCreateInput,

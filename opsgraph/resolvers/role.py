@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN, requires
-from opsgraph.resolvers.user import in_transaction, load
+from opsgraph.resolvers.mutate import in_transaction, load
 from opsgraph.schema.account import (
     RoleCreateInput,
     RoleCreatePayload,

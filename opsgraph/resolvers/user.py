@@ -7,16 +7,10 @@ failures come back in ``errors``; ``Unauthenticated``/``Forbidden`` stay top-lev
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
-from typing import Any, TypeVar
-
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.guard import SIGNED_IN, requires
-from opsgraph.context import Context
-from opsgraph.errors import DomainError, Forbidden, Unauthenticated
+from opsgraph.resolvers.mutate import in_transaction, load
 from opsgraph.schema.account import (
     UserActivateInput,
     UserActivatePayload,
@@ -33,34 +27,9 @@ from opsgraph.schema.account import (
     UserUpdateInput,
     UserUpdatePayload,
 )
-from opsgraph.schema.errors import UserError, user_error
 from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import user as service
-
-T = TypeVar("T")
-
-
-async def in_transaction(
-    context: Context, call: Callable[[AsyncSession], Awaitable[T]]
-) -> T | list[UserError]:
-    """Run ``call`` in the request's transaction: its result, or the expected failure as
-    payload errors (the transaction rolled back, nothing changed)."""
-    try:
-        async with context.transaction() as session:
-            return await call(session)
-    except (Unauthenticated, Forbidden):
-        raise
-    except DomainError as error:
-        return [user_error(error)]
-
-
-async def load(info: Info, entity: str, key: int) -> Any:
-    """The row of ``entity`` as it is now (not as this request may have loaded it before)."""
-    loader = info.context.loaders.by_key(entity)
-    with suppress(KeyError):  # not loaded yet
-        loader.clear(key)
-    return await loader.load(key)
 
 
 def user_id(raw: strawberry.ID | None, own: int) -> int:

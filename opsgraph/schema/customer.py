@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from opsgraph.loaders import computed
-from opsgraph.schema.fields import batched, many, node_id, one
+from opsgraph.schema.fields import batched, history_of, many, node_id, one
 from opsgraph.schema.node import Node
 
 ZERO = Decimal("0.00")
@@ -46,6 +46,7 @@ class Customer(Node):
         default=ZERO,
         needs="payment:read",
     )
+    history = history_of("Customer")
 
 
 @strawberry.type(description="A property (site, address) that belongs to one customer.")
@@ -64,3 +65,4 @@ class Property(Node):
     customer = one("Property", "customer", "The customer that owns the property.", nullable=False)
     orders = many("Property", "orders", "Orders delivered to this property.")
     invoices = many("Property", "invoices", "Invoices for this property.")
+    history = history_of("Property")

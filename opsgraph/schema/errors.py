@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from opsgraph.errors import DomainError
+from opsgraph.auth.guard import PUBLIC
+from opsgraph.errors import CODES, DomainError
 
-
-@strawberry.enum(description="What went wrong, for programs to branch on.")
-class ErrorCode(Enum):
-    BAD_REQUEST = "BAD_REQUEST"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
-    INVALID_STATE = "INVALID_STATE"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
-    ROLE_IN_USE = "ROLE_IN_USE"
-    LAST_ADMIN = "LAST_ADMIN"
+if TYPE_CHECKING:
+    ErrorCode = Enum
+else:  # one member per code in opsgraph.errors.CODES, so the two can't drift apart
+    ErrorCode = strawberry.enum(
+        Enum("ErrorCode", {code: code for code in CODES}),
+        description="What went wrong, for programs to branch on.",
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was changed by it.")
@@ -35,3 +30,23 @@ class UserError:
 
 def user_error(error: DomainError) -> UserError:
     return UserError(code=ErrorCode(error.code), message=error.message, field=error.field)
+
+
+def errors_field() -> Any:
+    """A payload's ``errors``: empty when the mutation did what it was asked."""
+    return strawberry.field(default_factory=list, description="Why nothing was changed.")
+
+
+def changed_field(description: str) -> Any:
+    """A payload's object field (``order``, ``invoice``...). It declares ``PUBLIC``: the
+    mutation's own guard already decided who may act on (and so see) the object; the
+    fields selected inside it are still checked as everywhere."""
+    return strawberry.field(default=None, description=description, metadata=PUBLIC)
+
+
+def dry_run_field() -> Any:
+    return strawberry.field(
+        default=False,
+        description="Check every rule and return the payload as it would be, then roll "
+        "everything back: nothing is kept.",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
@@ -60,3 +60,14 @@ class OneOperation(SchemaExtension):
                 errors = [*(context.pre_execution_errors or []), GraphQLError(self.MESSAGE)]
                 context.pre_execution_errors = errors
         yield
+
+
+class SettleDryRuns(SchemaExtension):
+    """When the operation has run, roll back what its dry-run mutations changed (their
+    payloads were read inside their transactions: ``Context.dry_run``)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        settle = getattr(self.execution_context.context, "settle", None)
+        if settle is not None:
+            await settle()

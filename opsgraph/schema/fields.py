@@ -259,3 +259,10 @@ def lookup(entity_name: str, alternate: str, description: str) -> Any:
         description=description,
         metadata=_read_guard(entity_name, None),
     )
+
+
+def history_of(owner: str) -> Any:
+    """The ``history`` connection every Node type has: its audit events."""
+    return many(
+        owner, "history", f"What was done to this {owner}: its audit events (`audit:read`)."
+    )

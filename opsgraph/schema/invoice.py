@@ -10,7 +10,7 @@ import strawberry
 
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
-from opsgraph.schema.fields import batched, many, node_id, one
+from opsgraph.schema.fields import batched, history_of, many, node_id, one
 from opsgraph.schema.node import Node
 
 ZERO = Decimal("0.00")
@@ -63,6 +63,7 @@ class Invoice(Node):
         default=ZERO,
         derive=_is_overdue,
     )
+    history = history_of("Invoice")
 
 
 @strawberry.type(description="A payment against an invoice.")
@@ -75,6 +76,7 @@ class Payment(Node):
     created_at: dt.datetime
 
     invoice = one("Payment", "invoice", "The invoice paid.", nullable=False)
+    history = history_of("Payment")
 
 
 @strawberry.type(description="A bookkeeping entry: income, expense or transfer.")
@@ -88,3 +90,4 @@ class FinancialTransaction(Node):
 
     created_by = one("FinancialTransaction", "created_by", "Who booked it, if known.")
     payment = one("FinancialTransaction", "payment", "The payment booked, for income.")
+    history = history_of("FinancialTransaction")

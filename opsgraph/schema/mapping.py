@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -94,6 +94,9 @@ class Relation:
     through: tuple[Table, str, str] | None = None
     # for relations reached through a join, e.g. customer.payments via invoice
     via: tuple[Table, str, str] | None = None
+    # constant conditions on the target's columns, e.g. the audit events of one entity
+    # type: (("entity_type", "Order"),)
+    where: tuple[tuple[str, Any], ...] = ()
 
     @property
     def loader_name(self) -> str:
@@ -145,7 +148,16 @@ def _t(model: Any) -> Table:
 ENTITIES: dict[str, Entity] = {}
 
 
+HISTORY = "history"
+
+
 def entity(e: Entity) -> Entity:
+    """Register an entity. Every one but AuditEvent gets the ``history`` relation: its own
+    audit events, newest first by default (read permission: AuditEvent's, `audit:read`)."""
+    if e.name != "AuditEvent":
+        key = next(iter(e.table.primary_key.columns)).name
+        history = Relation("many", "AuditEvent", key, "entity_id", where=(("entity_type", e.name),))
+        e = replace(e, relations={**e.relations, HISTORY: history})
     ENTITIES[e.name] = e
     return e
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from opsgraph.schema.enums import OrderStatus
-from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.fields import history_of, many, node_id, one
 from opsgraph.schema.node import Node
 
 
@@ -28,6 +28,7 @@ class Order(Node):
     property = one("Order", "property", "Where the order is delivered, if given.")
     lines = many("Order", "lines", "The order's lines.")
     invoices = many("Order", "invoices", "Invoices made from this order.")
+    history = history_of("Order")
 
 
 @strawberry.type(description="One product and quantity on an order.")
@@ -40,3 +41,4 @@ class OrderLine(Node):
 
     order = one("OrderLine", "order", "The order the line is on.", nullable=False)
     product = one("OrderLine", "product", "The product ordered.", nullable=False)
+    history = history_of("OrderLine")

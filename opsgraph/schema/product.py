@@ -9,7 +9,7 @@ import strawberry
 
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import StockReason
-from opsgraph.schema.fields import batched, many, node_id, one
+from opsgraph.schema.fields import batched, history_of, many, node_id, one
 from opsgraph.schema.node import Node
 
 
@@ -34,6 +34,7 @@ class Product(Node):
         default=0,
         needs="stock:read",
     )
+    history = history_of("Product")
 
 
 @strawberry.type(description="How many units of a product are in stock.")
@@ -43,6 +44,7 @@ class StockLevel(Node):
     updated_at: dt.datetime
 
     product = one("StockLevel", "product", "The product.", nullable=False)
+    history = history_of("StockLevel")
 
 
 @strawberry.type(description="One change of a product's stock, with the level after it.")
@@ -57,3 +59,4 @@ class StockMovement(Node):
     product = one("StockMovement", "product", "The product.", nullable=False)
     order = one("StockMovement", "order", "The order, for sales and cancellations.")
     actor = one("StockMovement", "actor", "Who moved the stock, if known.")
+    history = history_of("StockMovement")

@@ -20,11 +20,20 @@ from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.api_key import ApiKeyMutation, ApiKeyQuery
 from opsgraph.resolvers.auth import AuthMutation, AuthQuery
+from opsgraph.resolvers.customer import CustomerMutation
+from opsgraph.resolvers.invoice import InvoiceMutation
+from opsgraph.resolvers.order import OrderMutation
+from opsgraph.resolvers.payment import PaymentMutation
+from opsgraph.resolvers.product import ProductMutation
+from opsgraph.resolvers.property import PropertyMutation
+from opsgraph.resolvers.purchase_order import PurchaseOrderMutation
 from opsgraph.resolvers.query import Query as BaseQuery
 from opsgraph.resolvers.report import ReportQuery
 from opsgraph.resolvers.role import RoleMutation, RoleQuery
+from opsgraph.resolvers.ticket import TicketMutation
+from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
-from opsgraph.schema.extensions import OneOperation, StatementCount
+from opsgraph.schema.extensions import OneOperation, SettleDryRuns, StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
 log = logging.getLogger("opsgraph.graphql")
@@ -36,7 +45,21 @@ class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery):
 
 
 @strawberry.type(name="Mutation", description="Everything opsgraph can change.")
-class Mutation(AuthMutation, UserMutation, RoleMutation, ApiKeyMutation):
+class Mutation(
+    AuthMutation,
+    UserMutation,
+    RoleMutation,
+    ApiKeyMutation,
+    CustomerMutation,
+    PropertyMutation,
+    ProductMutation,
+    OrderMutation,
+    InvoiceMutation,
+    PaymentMutation,
+    TicketMutation,
+    PurchaseOrderMutation,
+    TransactionMutation,
+):
     pass
 
 
@@ -85,6 +108,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             OneOperation,
             StatementCount,
+            SettleDryRuns,
         ],
     )
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from opsgraph.schema.enums import PurchaseOrderState, TicketPriority, TicketStatus
-from opsgraph.schema.fields import many, node_id, one
+from opsgraph.schema.fields import history_of, many, node_id, one
 from opsgraph.schema.node import Node
 
 
@@ -26,6 +26,7 @@ class Ticket(Node):
     customer = one("Ticket", "customer", "The customer the ticket is for.", nullable=False)
     assignee = one("Ticket", "assignee", "Who works on it, if anyone.")
     time_entries = many("Ticket", "time_entries", "Time logged on the ticket.")
+    history = history_of("Ticket")
 
 
 @strawberry.type(description="Time a user spent on a ticket.")
@@ -39,6 +40,7 @@ class TimeEntry(Node):
 
     ticket = one("TimeEntry", "ticket", "The ticket.", nullable=False)
     user = one("TimeEntry", "user", "Who logged the time.")
+    history = history_of("TimeEntry")
 
 
 @strawberry.type(description="A purchase order sent in by a partner system.")
@@ -54,3 +56,4 @@ class PurchaseOrder(Node):
     updated_at: dt.datetime
 
     customer = one("PurchaseOrder", "customer", "The customer.", nullable=False)
+    history = history_of("PurchaseOrder")

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from opsgraph.loaders import computed
-from opsgraph.schema.fields import batched, from_row, many, node_id, one
+from opsgraph.schema.fields import batched, from_row, history_of, many, node_id, one
 from opsgraph.schema.node import Node, to_global_id
 
 
@@ -42,6 +42,7 @@ class User(Node):
     )
     assigned_tickets = many("User", "assigned_tickets", "Tickets assigned to the user.")
     customer = one("User", "customer", "For portal users: the customer they belong to.")
+    history = history_of("User")
 
 
 @strawberry.type(description="A named set of permissions.")
@@ -59,6 +60,7 @@ class Role(Node):
         default=(),
         derive=_listed,
     )
+    history = history_of("Role")
 
 
 @strawberry.type(description="One recorded change: who did what to which entity, when.")

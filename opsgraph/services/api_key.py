@@ -26,7 +26,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
 from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
 from opsgraph.models import ApiKey, RolePermission, User, UserRole
-from opsgraph.services.auth import audit
+from opsgraph.services.audit import audit
 from opsgraph.services.role import check_grantable, checked_permissions
 
 KEY_MARK: Final = "og_"

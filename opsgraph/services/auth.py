@@ -8,9 +8,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-from asgi_correlation_id import correlation_id
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +16,8 @@ from opsgraph.auth.passwords import hash_password, verify_password
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import AccessToken, TokenIssuer, hash_secret, new_refresh_token
 from opsgraph.errors import InvalidCredentials, TooManyAttempts, Unauthenticated
-from opsgraph.models import AuditEvent, LoginAttempt, RefreshToken, RolePermission, User, UserRole
+from opsgraph.models import LoginAttempt, RefreshToken, RolePermission, User, UserRole
+from opsgraph.services.audit import audit
 from opsgraph.settings import Settings
 
 
@@ -36,31 +35,6 @@ class SignedIn:
 def _dummy_hash(rounds: int) -> str:
     """A hash to check unknown usernames against, so every attempt costs one bcrypt check."""
     return hash_password("not a password of anyone", rounds=rounds)
-
-
-def audit(
-    session: AsyncSession,
-    action: str,
-    *,
-    actor: int | None,
-    entity_type: str,
-    entity_id: int | None,
-    changes: dict[str, Any],
-    actor_api_key: int | None = None,
-) -> None:
-    """Record an audit event in the caller's transaction. ``actor_api_key``: the API key
-    the actor acted with, if any."""
-    session.add(
-        AuditEvent(
-            actor_user_id=actor,
-            actor_api_key_id=actor_api_key,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            changes=changes,
-            request_id=correlation_id.get(),
-        )
-    )
 
 
 async def login(

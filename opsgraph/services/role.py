@@ -17,7 +17,7 @@ from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState, NotFound
 from opsgraph.models import Role, RolePermission, User, UserRole
-from opsgraph.services.auth import audit
+from opsgraph.services.audit import audit
 
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 MAX_DESCRIPTION = 1000

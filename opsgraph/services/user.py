@@ -33,7 +33,7 @@ from opsgraph.errors import (
     Unauthenticated,
 )
 from opsgraph.models import RefreshToken, Role, User, UserRole
-from opsgraph.services.auth import audit
+from opsgraph.services.audit import audit
 from opsgraph.services.role import admins_kept, ensure_builtin_roles
 from opsgraph.settings import Settings
 

@@ -1,0 +1,15 @@
+"""Root mutation fields of invoices:
+invoiceCreate, invoiceCreateFromOrder, invoiceSend, invoiceVoid.
+
+Thin, as every mutation: the guard is declared in the field's metadata, the input is
+converted and one service called through ``opsgraph.resolvers.mutate.mutate``.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class InvoiceMutation:
+    pass

@@ -1,0 +1,103 @@
+"""The one way a mutation runs: guard, one service call in one transaction, payload.
+
+``mutate`` runs ``work(session, actor)`` in the request's transaction and fills the
+payload: an expected failure (``DomainError``) becomes ``errors`` and the transaction is
+rolled back, so a failed mutation changes nothing; ``Unauthenticated``/``Forbidden`` stay
+top-level errors. A deadlock or serialization failure is retried (the whole service call,
+in a fresh transaction or savepoint), so it never reaches a client. With ``dry_run`` the
+service runs just the same, the payload is read from inside its transaction, and then
+everything is rolled back (``Context.dry_run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.context import Context
+from opsgraph.errors import DomainError, Forbidden, Unauthenticated
+from opsgraph.schema.errors import UserError, user_error
+from opsgraph.schema.resolve import Info
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+# deadlock_detected, serialization_failure: the transaction lost a race and may run again
+RETRYABLE = frozenset({"40001", "40P01"})
+ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A payload field holding the row of ``type_name`` with this id, read after the work."""
+
+    type_name: str
+    id: int
+
+
+def retryable(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE
+
+
+async def in_transaction(
+    context: Context,
+    call: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    dry_run: bool = False,
+) -> T | list[UserError]:
+    """Run ``call`` in the request's transaction: its result, or the expected failure as
+    payload errors (the transaction rolled back, nothing changed)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            block = context.dry_run() if dry_run else context.transaction()
+            async with block as session:
+                result = await call(session)
+                await session.flush()
+                return result
+        except (Unauthenticated, Forbidden):
+            raise
+        except DomainError as error:
+            return [user_error(error)]
+        except DBAPIError as error:
+            if attempt == ATTEMPTS or not retryable(error):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def load(info: Info, entity: str, key: int) -> Any:
+    """The row of ``entity`` as it is now (not as this request may have loaded it before)."""
+    loader = info.context.loaders.by_key(entity)
+    with suppress(KeyError):  # not loaded yet
+        loader.clear(key)
+    return await loader.load(key)
+
+
+async def mutate(
+    info: Info,
+    payload: Callable[..., P],
+    work: Callable[[AsyncSession, Principal], Awaitable[T]],
+    shape: Callable[[T], Mapping[str, Any]],
+    *,
+    dry_run: bool = False,
+) -> P:
+    """Run ``work`` as the signed-in caller and build ``payload``: from ``shape(result)``
+    (field name -> value; a ``Ref`` is read as the row it names), or with ``errors``."""
+    actor = await info.context.require_principal()
+    done = await in_transaction(info.context, lambda session: work(session, actor), dry_run=dry_run)
+    if isinstance(done, list):
+        return payload(errors=done)
+    fields = {}
+    for name, value in shape(done).items():
+        fields[name] = (
+            await load(info, value.type_name, value.id) if isinstance(value, Ref) else value
+        )
+    return payload(**fields)

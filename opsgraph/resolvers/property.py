@@ -1,0 +1,14 @@
+"""Root mutation fields of properties (propertyCreate, propertyUpdate, propertyDelete).
+
+Thin, as every mutation: the guard is declared in the field's metadata, the input is
+converted and one service called through ``opsgraph.resolvers.mutate.mutate``.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class PropertyMutation:
+    pass
