@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str = ""
     bootstrap_admin_email: str = ""
     bootstrap_admin_password: str = ""
+    # --- mutations ----------------------------------------------------------------------
+    idempotency_key_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="how long an Idempotency-Key is remembered"
+    )
+    idempotency_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="how long a repeat waits for the first request with its Idempotency-Key "
+        "to finish before it gets IDEMPOTENCY_IN_PROGRESS",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

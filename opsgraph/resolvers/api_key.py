@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
-from opsgraph.resolvers.mutate import in_transaction
+from opsgraph.resolvers.mutate import mutate
 from opsgraph.schema.account import (
     ApiKey,
     ApiKeyCreateInput,
@@ -27,16 +27,14 @@ class ApiKeyMutation:
         metadata=requires("api_key:write"),
     )
     async def api_key_create(self, info: Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.create_api_key(
+        return await mutate(
+            info,
+            ApiKeyCreatePayload,
+            lambda session, actor: service.create_api_key(
                 session, name=input.name, scopes=input.scopes, actor=actor
             ),
+            lambda done: {"api_key": ApiKey.of(done.key), "secret": done.secret},
         )
-        if isinstance(done, list):
-            return ApiKeyCreatePayload(errors=done)
-        return ApiKeyCreatePayload(api_key=ApiKey.of(done.key), secret=done.secret)
 
     @strawberry.mutation(
         description="Revoke an API key: your own, or any with `user:admin` "
@@ -44,16 +42,14 @@ class ApiKeyMutation:
         metadata=requires("api_key:write"),
     )
     async def api_key_revoke(self, info: Info, input: ApiKeyRevokeInput) -> ApiKeyRevokePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.revoke_api_key(
+        return await mutate(
+            info,
+            ApiKeyRevokePayload,
+            lambda session, actor: service.revoke_api_key(
                 session, key_id=parse_global_id(input.id, "ApiKey"), actor=actor
             ),
+            lambda done: {"api_key": ApiKey.of(done)},
         )
-        if isinstance(done, list):
-            return ApiKeyRevokePayload(errors=done)
-        return ApiKeyRevokePayload(api_key=ApiKey.of(done))
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN, requires
-from opsgraph.resolvers.mutate import in_transaction, load
+from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.account import (
     RoleCreateInput,
     RoleCreatePayload,
@@ -27,20 +27,18 @@ class RoleMutation:
         metadata=requires("role:write"),
     )
     async def role_create(self, info: Info, input: RoleCreateInput) -> RoleCreatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.create_role(
+        return await mutate(
+            info,
+            RoleCreatePayload,
+            lambda session, actor: service.create_role(
                 session,
                 name=input.name,
                 description=input.description,
                 permissions=input.permissions,
                 actor=actor,
             ),
+            lambda done: {"role": Ref("Role", done.id)},
         )
-        if isinstance(done, list):
-            return RoleCreatePayload(errors=done)
-        return RoleCreatePayload(role=await load(info, "Role", done.id))
 
     @strawberry.mutation(
         description="Change a role's description or replace its permission set "
@@ -48,36 +46,32 @@ class RoleMutation:
         metadata=requires("role:write"),
     )
     async def role_update(self, info: Info, input: RoleUpdateInput) -> RoleUpdatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.update_role(
+        return await mutate(
+            info,
+            RoleUpdatePayload,
+            lambda session, actor: service.update_role(
                 session,
                 role_id=parse_global_id(input.id, "Role"),
                 description=input.description,
                 permissions=input.permissions,
                 actor=actor,
             ),
+            lambda done: {"role": Ref("Role", done.id)},
         )
-        if isinstance(done, list):
-            return RoleUpdatePayload(errors=done)
-        return RoleUpdatePayload(role=await load(info, "Role", done.id))
 
     @strawberry.mutation(
         description="Delete a role nobody holds (`role:write`); built-in roles stay.",
         metadata=requires("role:write"),
     )
     async def role_delete(self, info: Info, input: RoleDeleteInput) -> RoleDeletePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.delete_role(
+        return await mutate(
+            info,
+            RoleDeletePayload,
+            lambda session, actor: service.delete_role(
                 session, role_id=parse_global_id(input.id, "Role"), actor=actor
             ),
+            lambda done: {"deleted_id": strawberry.ID(to_global_id("Role", done.id))},
         )
-        if isinstance(done, list):
-            return RoleDeletePayload(errors=done)
-        return RoleDeletePayload(deleted_id=strawberry.ID(to_global_id("Role", done.id)))
 
 
 @strawberry.type

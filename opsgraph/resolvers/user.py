@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN, requires
-from opsgraph.resolvers.mutate import in_transaction, load
+from opsgraph.resolvers.mutate import Ref, in_transaction, load, mutate
 from opsgraph.schema.account import (
     UserActivateInput,
     UserActivatePayload,
@@ -69,20 +69,18 @@ class UserMutation:
         metadata=SIGNED_IN,
     )
     async def user_update(self, info: Info, input: UserUpdateInput) -> UserUpdatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.update_user(
+        return await mutate(
+            info,
+            UserUpdatePayload,
+            lambda session, actor: service.update_user(
                 session,
                 user_id=user_id(input.id, actor.user_id),
                 email=input.email,
                 full_name=input.full_name,
                 actor=actor,
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserUpdatePayload(errors=done)
-        return UserUpdatePayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
         description="Change your own password (give the current one; your other sessions "
@@ -93,10 +91,10 @@ class UserMutation:
         self, info: Info, input: UserChangePasswordInput
     ) -> UserChangePasswordPayload:
         context = info.context
-        actor = await context.require_principal()
-        done = await in_transaction(
-            context,
-            lambda session: service.change_password(
+        return await mutate(
+            info,
+            UserChangePasswordPayload,
+            lambda session, actor: service.change_password(
                 session,
                 user_id=user_id(input.id, actor.user_id),
                 current_password=input.current_password,
@@ -105,26 +103,22 @@ class UserMutation:
                 settings=context.settings,
                 keep_session=context.session_id,
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserChangePasswordPayload(errors=done)
-        return UserChangePasswordPayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
         description="Let a deactivated user sign in again (`user:admin`).",
         metadata=requires("user:admin"),
     )
     async def user_activate(self, info: Info, input: UserActivateInput) -> UserActivatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.set_user_active(
+        return await mutate(
+            info,
+            UserActivatePayload,
+            lambda session, actor: service.set_user_active(
                 session, user_id=parse_global_id(input.id, "User"), active=True, actor=actor
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserActivatePayload(errors=done)
-        return UserActivatePayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
         description="Stop a user: their tokens and API keys fail from the next request on, "
@@ -134,16 +128,14 @@ class UserMutation:
     async def user_deactivate(
         self, info: Info, input: UserDeactivateInput
     ) -> UserDeactivatePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.set_user_active(
+        return await mutate(
+            info,
+            UserDeactivatePayload,
+            lambda session, actor: service.set_user_active(
                 session, user_id=parse_global_id(input.id, "User"), active=False, actor=actor
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserDeactivatePayload(errors=done)
-        return UserDeactivatePayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
         description="Give a user a role (`user:admin`).", metadata=requires("user:admin")
@@ -151,19 +143,17 @@ class UserMutation:
     async def user_assign_role(
         self, info: Info, input: UserAssignRoleInput
     ) -> UserAssignRolePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.assign_role(
+        return await mutate(
+            info,
+            UserAssignRolePayload,
+            lambda session, actor: service.assign_role(
                 session,
                 user_id=parse_global_id(input.user_id, "User", field="userId"),
                 role=input.role,
                 actor=actor,
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserAssignRolePayload(errors=done)
-        return UserAssignRolePayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
         description="Take a role from a user (`user:admin`); refused when that would leave "
@@ -173,16 +163,14 @@ class UserMutation:
     async def user_remove_role(
         self, info: Info, input: UserRemoveRoleInput
     ) -> UserRemoveRolePayload:
-        actor = await info.context.require_principal()
-        done = await in_transaction(
-            info.context,
-            lambda session: service.remove_role(
+        return await mutate(
+            info,
+            UserRemoveRolePayload,
+            lambda session, actor: service.remove_role(
                 session,
                 user_id=parse_global_id(input.user_id, "User", field="userId"),
                 role=input.role,
                 actor=actor,
             ),
+            lambda done: {"user": Ref("User", done.id)},
         )
-        if isinstance(done, list):
-            return UserRemoveRolePayload(errors=done)
-        return UserRemoveRolePayload(user=await load(info, "User", done.id))

@@ -22,8 +22,8 @@ through the view's hooks, what the specification asks for beyond that:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
@@ -37,6 +37,14 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+
+from opsgraph.rest.idempotency import (
+    IDEMPOTENCY_HEADER,
+    Refused,
+    Replayed,
+    is_mutation,
+    run_idempotent,
+)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -58,11 +66,20 @@ RootValueT = TypeVar("RootValueT")
 
 
 class RequestRejected(HTTPException):
-    """An HTTP-level error with extra response headers (``Allow`` for 405)."""
+    """An HTTP-level error with extra response headers (``Allow`` for 405) and, where the
+    status alone doesn't say it, its own ``extensions.code``."""
 
-    def __init__(self, status_code: int, reason: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status_code: int,
+        reason: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        code: str | None = None,
+    ):
         super().__init__(status_code, reason)
         self.headers = dict(headers or {})
+        self.code = code
 
 
 class BodyTooLarge(Exception):
@@ -178,7 +195,9 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         except BodyTooLarge:
             response = self.error_response(request, 413, self._too_large)
         except RequestRejected as exc:
-            response = self.error_response(request, exc.status_code, exc.reason, exc.headers)
+            response = self.error_response(
+                request, exc.status_code, exc.reason, exc.headers, code=exc.code
+            )
         except HTTPException as exc:  # strawberry's: malformed body, missing query, ...
             headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
             response = self.error_response(request, exc.status_code, exc.reason, headers)
@@ -227,9 +246,11 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         status: int,
         message: str,
         headers: Mapping[str, str] | None = None,
+        *,
+        code: str | None = None,
     ) -> Response:
         media_type: str = request.state.graphql_media_type
-        body = error_body(message, ERROR_CODES.get(status, "BAD_REQUEST"))
+        body = error_body(message, code or ERROR_CODES.get(status, "BAD_REQUEST"))
         response = Response(
             self.encode_json(body),
             status_code=status,
@@ -280,9 +301,54 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
             operation.operation_name = operation.operation_name or None
         return data
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        def execute() -> Awaitable[ExecutionResult]:
+            return self._execute(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+        async def to_store(result: ExecutionResult) -> dict[str, Any] | None:
+            """The response to keep for the key; None when nothing ran (a request error)."""
+            if is_request_error(result):
+                return None
+            return dict(await self.process_result(request, result))
+
+        raw_key = request.headers.get(IDEMPOTENCY_HEADER)
+        if raw_key is None or request_adapter.method != "POST" or not is_mutation(request_data):
+            return await execute()
         try:
-            return await super().execute_single(*args, **kwargs)
+            return await run_idempotent(
+                raw_key, sub_response, context, request_data, execute, to_store
+            )
+        except Refused as refused:
+            raise RequestRejected(refused.status, refused.message, code=refused.code) from None
+
+    async def _execute(
+        self,
+        request: Any,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         except HTTPException as exc:
             cause = exc.__cause__
             # POST allows every operation type, so this is one GET may not run: a mutation
@@ -299,6 +365,8 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if isinstance(result, Replayed):
+            return cast("GraphQLHTTPResponse", result.response)
         response = await super().process_result(request, result)
         if is_request_error(result):
             response.pop("data", None)
