@@ -67,7 +67,9 @@ class SettleDryRuns(SchemaExtension):
     payloads were read inside their transactions: ``Context.dry_run``)."""
 
     async def on_execute(self) -> AsyncIterator[None]:
-        yield
-        settle = getattr(self.execution_context.context, "settle", None)
-        if settle is not None:
-            await settle()
+        try:
+            yield
+        finally:
+            settle = getattr(self.execution_context.context, "settle", None)
+            if settle is not None:
+                await settle()
