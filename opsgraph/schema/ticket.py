@@ -8,8 +8,9 @@ from decimal import Decimal
 import strawberry
 
 from opsgraph.schema.enums import PurchaseOrderState, TicketPriority, TicketStatus
-from opsgraph.schema.fields import history_of, many, node_id, one
+from opsgraph.schema.fields import from_row, history_of, many, node_id, one
 from opsgraph.schema.node import Node
+from opsgraph.services.transitions import PURCHASE_ORDER, TICKET
 
 
 @strawberry.type(description="A support ticket raised for a customer.")
@@ -22,6 +23,12 @@ class Ticket(Node):
     resolved_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    available_transitions = from_row(
+        lambda row: TICKET.available(row.status),
+        list[TicketStatus],
+        "The statuses `ticketChangeStatus` can move the ticket to now (the same table "
+        "that enforces them).",
+    )
 
     customer = one("Ticket", "customer", "The customer the ticket is for.", nullable=False)
     assignee = one("Ticket", "assignee", "Who works on it, if anyone.")
@@ -54,6 +61,11 @@ class PurchaseOrder(Node):
     state_version: int = strawberry.field(description="Bumped on every state change.")
     created_at: dt.datetime
     updated_at: dt.datetime
+    available_transitions = from_row(
+        lambda row: PURCHASE_ORDER.available(row.state),
+        list[PurchaseOrderState],
+        "The states `purchaseOrderChangeState` can move it to now (forward only).",
+    )
 
     customer = one("PurchaseOrder", "customer", "The customer.", nullable=False)
     history = history_of("PurchaseOrder")

@@ -1,0 +1,267 @@
+"""Purchase orders that partner systems send in: purchaseOrderUpsert,
+purchaseOrderChangeState.
+
+Rules:
+- upsert by ``external_id``: the customer (by its external id) must exist; a new purchase
+  order starts ``received`` at version 1; an existing one gets the given amount (and the
+  source and description, when given). A purchase order never moves to another customer
+  (``CONFLICT``), and a completed or cancelled one is final (``INVALID_STATE``) — but an
+  upsert that changes nothing succeeds on any of them, so a partner may safely re-send.
+  Two upserts racing to create one external id both succeed: one creates, the other
+  updates (``INSERT ... ON CONFLICT DO NOTHING``, then the row locked ``FOR UPDATE``).
+- state changes follow ``transitions.PURCHASE_ORDER`` (forward only) and carry the
+  ``state_version`` the caller last saw: a stale one is ``STALE_VERSION`` (the message
+  says the current version). The change is one conditional ``UPDATE ... WHERE
+  state_version = :expected``, which bumps the version, so of two concurrent changes
+  made from the same version exactly one wins.
+- amounts: 0 <= amount <= 9,999,999,999.99, at most 2 decimals (``BAD_USER_INPUT``).
+
+Customer-portal users never write purchase orders (``FORBIDDEN``): they come from
+partner systems (the ``customer`` role doesn't hold ``purchase_order:write`` anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    StaleVersion,
+)
+from opsgraph.models import Customer, PurchaseOrder, PurchaseOrderState
+from opsgraph.services.audit import record, snapshot
+from opsgraph.services.transitions import PURCHASE_ORDER
+
+MAX_EXTERNAL_ID = 64
+MAX_SOURCE = 100
+MAX_DESCRIPTION = 20_000
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12,2)
+FINAL = frozenset({PurchaseOrderState.completed.value, PurchaseOrderState.cancelled.value})
+
+FIELDS = ("external_id", "customer_id", "source", "state", "description", "amount", "state_version")
+
+
+@dataclass(frozen=True)
+class Upserted:
+    purchase_order: PurchaseOrder
+    created: bool
+
+
+def _writer(actor: Principal) -> None:
+    actor.require("purchase_order:write")
+    if actor.customer_id is not None:
+        raise Forbidden("customer-portal users can't write purchase orders")
+
+
+def checked_amount(amount: Decimal, *, field: str = "amount") -> Decimal:
+    """A money amount: finite, not negative, at most 2 decimals, fits NUMERIC(12,2)."""
+    if not amount.is_finite():
+        raise InvalidInput(f"{amount} is not an amount", field=[field])
+    if amount < 0:
+        raise InvalidInput(f"the amount must not be negative, not {amount}", field=[field])
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(f"the amount must be at most {MAX_AMOUNT}", field=[field])
+    if amount.quantize(CENT) != amount:
+        raise InvalidInput(f"the amount has more than 2 decimals: {amount}", field=[field])
+    return amount.quantize(CENT)
+
+
+def _text(value: str, limit: int, field: str, *, blank: bool = True) -> str:
+    value = value.strip()
+    if not blank and not value:
+        raise InvalidInput(f"{field} must not be blank", field=[field])
+    if len(value) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", field=[field])
+    return value
+
+
+async def _locked(session: AsyncSession, external_id: str) -> PurchaseOrder | None:
+    query = select(PurchaseOrder).where(PurchaseOrder.external_id == external_id)
+    found: PurchaseOrder | None = await session.scalar(query.with_for_update())
+    return found
+
+
+async def upsert_purchase_order(
+    session: AsyncSession,
+    *,
+    external_id: str,
+    customer_external_id: str,
+    amount: Decimal,
+    source: str | None = None,
+    description: str | None = None,
+    actor: Principal,
+) -> Upserted:
+    """Create the purchase order ``external_id`` or update it (None: keep as it is)."""
+    _writer(actor)
+    external_id = _text(external_id, MAX_EXTERNAL_ID, "externalId", blank=False)
+    amount = checked_amount(amount)
+    source = _text(source, MAX_SOURCE, "source") if source is not None else None
+    description = (
+        _text(description, MAX_DESCRIPTION, "description") if description is not None else None
+    )
+    # FOR KEY SHARE: the customer can't be deleted under the purchase order
+    customer_id = await session.scalar(
+        select(Customer.id)
+        .where(Customer.external_id == customer_external_id.strip())
+        .with_for_update(read=True, key_share=True)
+    )
+    if customer_id is None:
+        raise NotFound(
+            f"no customer with external id {customer_external_id!r}",
+            field=["customerExternalId"],
+        )
+    existing = await _locked(session, external_id)
+    if existing is None:
+        created = await session.scalar(
+            insert(PurchaseOrder)
+            .values(
+                external_id=external_id,
+                customer_id=customer_id,
+                source=source or "",
+                description=description or "",
+                amount=amount,
+            )
+            .on_conflict_do_nothing(index_elements=[PurchaseOrder.external_id])
+            .returning(PurchaseOrder.id)
+        )
+        if created is not None:
+            order = await session.get_one(PurchaseOrder, created)
+            after = snapshot(order, FIELDS)
+            record(session, actor, "purchase_order.create", "PurchaseOrder", order.id, after=after)
+            await session.flush()
+            return Upserted(order, created=True)
+        # another request created it meanwhile (and committed): update that one
+        existing = await _locked(session, external_id)
+        if existing is None:  # pragma: no cover - purchase orders are never deleted
+            raise Conflict(f"purchase order {external_id!r} changed meanwhile; try again")
+    return Upserted(
+        await _update(session, existing, customer_id, amount, source, description, actor),
+        created=False,
+    )
+
+
+async def _update(
+    session: AsyncSession,
+    order: PurchaseOrder,
+    customer_id: int,
+    amount: Decimal,
+    source: str | None,
+    description: str | None,
+    actor: Principal,
+) -> PurchaseOrder:
+    if order.customer_id != customer_id:
+        raise Conflict(
+            f"purchase order {order.external_id!r} belongs to another customer; "
+            "a purchase order can't move to another customer",
+            field=["customerExternalId"],
+        )
+    before = snapshot(order, FIELDS)
+    wanted = {
+        "amount": amount,
+        "source": order.source if source is None else source,
+        "description": order.description if description is None else description,
+    }
+    if all(getattr(order, name) == value for name, value in wanted.items()):
+        return order  # a re-send: nothing to change, nothing to record
+    if order.state in FINAL:
+        raise InvalidState(
+            f"purchase order {order.external_id!r} is {order.state}: it can't change any more",
+            field=["externalId"],
+        )
+    for name, value in wanted.items():
+        setattr(order, name, value)
+    await session.flush()
+    await session.refresh(order)
+    after = snapshot(order, FIELDS)
+    record(
+        session,
+        actor,
+        "purchase_order.update",
+        "PurchaseOrder",
+        order.id,
+        before=before,
+        after=after,
+    )
+    await session.flush()
+    return order
+
+
+def _stale(external_id: str, expected: int, current: int) -> StaleVersion:
+    return StaleVersion(
+        f"purchase order {external_id!r} is at version {current}, not {expected}: "
+        "it changed since you read it",
+        field=["expectedVersion"],
+    )
+
+
+async def change_purchase_order_state(
+    session: AsyncSession,
+    *,
+    state: str,
+    expected_version: int,
+    purchase_order_id: int | None = None,
+    external_id: str | None = None,
+    actor: Principal,
+) -> PurchaseOrder:
+    """Move the purchase order (by id or external id) to ``state``, if it is still at
+    ``expected_version``; the version goes up by one."""
+    _writer(actor)
+    where: ColumnElement[bool]
+    if (purchase_order_id is None) == (external_id is None):
+        raise InvalidInput("give either id or externalId", field=["id"])
+    if purchase_order_id is not None:
+        where, field, named = PurchaseOrder.id == purchase_order_id, "id", str(purchase_order_id)
+    else:
+        named = (external_id or "").strip()
+        where, field = PurchaseOrder.external_id == named, "externalId"
+    found = (
+        await session.execute(
+            select(
+                PurchaseOrder.id,
+                PurchaseOrder.external_id,
+                PurchaseOrder.state,
+                PurchaseOrder.state_version,
+            ).where(where)
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no purchase order {named!r}", field=[field])
+    if found.state_version != expected_version:
+        raise _stale(found.external_id, expected_version, found.state_version)
+    PURCHASE_ORDER.check(found.state, state, field="state")
+    # the version checked again by the UPDATE itself: of two changes from one version,
+    # the second finds no row (PostgreSQL re-checks the WHERE on the row it waited for)
+    version = await session.scalar(
+        update(PurchaseOrder)
+        .where(PurchaseOrder.id == found.id, PurchaseOrder.state_version == expected_version)
+        .values(state=state, state_version=PurchaseOrder.state_version + 1, updated_at=func.now())
+        .returning(PurchaseOrder.state_version)
+        .execution_options(synchronize_session=False)
+    )
+    if version is None:
+        current = await session.scalar(
+            select(PurchaseOrder.state_version).where(PurchaseOrder.id == found.id)
+        )
+        raise _stale(found.external_id, expected_version, int(current or 0))
+    record(
+        session,
+        actor,
+        "purchase_order.change_state",
+        "PurchaseOrder",
+        found.id,
+        before={"state": found.state, "state_version": found.state_version},
+        after={"state": state, "state_version": version},
+    )
+    await session.flush()
+    return await session.get_one(PurchaseOrder, found.id, populate_existing=True)

@@ -1,0 +1,304 @@
+"""Support tickets and the time logged on them: ticketCreate, ticketUpdate,
+ticketChangeStatus, ticketAssign, ticketUnassign, timeEntryLog.
+
+Rules:
+- status follows ``transitions.TICKET`` (open -> in_progress -> resolved -> closed;
+  resolved -> in_progress reopens). ``resolved_at`` is set on resolve, kept on close and
+  cleared on reopen (the table's CHECK: set exactly while resolved or closed).
+- a closed ticket is final: it can't be edited, (un)assigned or have time logged on it
+  (``TICKET_CLOSED``).
+- the assignee exists, is active and is staff (not a customer-portal user).
+- minutes of a time entry: 1..1440 (one day, as the table's CHECK); the entry is the
+  actor's own; it can't start in the future.
+
+Customer-portal users (``Principal.customer_id`` set; the built-in ``customer`` role has
+``ticket:write``) act only on their own customer's tickets: another customer's ticket or
+customer is ``NOT_FOUND`` (a WHERE clause of the lookup, never a check afterwards). What
+they may do is deliberately narrow:
+- create tickets for their own customer (with the priority they report),
+- change the subject and description of their tickets (not the priority: staff triage),
+- close or reopen a *resolved* ticket (accept the resolution or object to it); any other
+  status change is staff work (``FORBIDDEN``),
+- not assign, unassign or log time (``FORBIDDEN``, whatever permissions they hold).
+
+A change that changes nothing (assigning the current assignee, an update to the same
+values) succeeds without an audit event: the audit trail records changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import Forbidden, Inactive, InvalidInput, NotFound, TicketClosed
+from opsgraph.models import Customer, Ticket, TicketPriority, TicketStatus, TimeEntry, User
+from opsgraph.services.audit import record, snapshot
+from opsgraph.services.transitions import TICKET
+
+MAX_SUBJECT = 200
+MAX_DESCRIPTION = 20_000
+MAX_NOTE = 10_000
+MAX_MINUTES = 1440
+# how far in the future a time entry may start (clock skew between client and server)
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+FIELDS = (
+    "customer_id",
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "assignee_id",
+    "resolved_at",
+)
+TIME_ENTRY_FIELDS = ("ticket_id", "user_id", "minutes", "billable", "note", "started_at")
+
+
+def _portal(actor: Principal) -> bool:
+    return actor.customer_id is not None
+
+
+def _staff_only(actor: Principal, what: str) -> None:
+    if _portal(actor):
+        raise Forbidden(f"customer-portal users can't {what}")
+
+
+def _scope(actor: Principal) -> list[ColumnElement[bool]]:
+    """The WHERE clause limiting a portal user to its own customer's tickets."""
+    return [Ticket.customer_id == actor.customer_id] if _portal(actor) else []
+
+
+async def _ticket(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Principal,
+    *,
+    field: str = "id",
+    share: bool = False,
+) -> Ticket:
+    """The ticket, locked (FOR UPDATE, or FOR SHARE when only its status must hold), if the
+    actor may see it; ``NotFound`` otherwise, the same for absent and out of scope."""
+    query = select(Ticket).where(Ticket.id == ticket_id, *_scope(actor))
+    ticket = await session.scalar(query.with_for_update(read=share))
+    if ticket is None:
+        raise NotFound(f"no ticket with id {ticket_id}", field=[field])
+    return ticket
+
+
+def _open(ticket: Ticket, *, field: str = "id") -> None:
+    if ticket.status == TicketStatus.closed:
+        raise TicketClosed(f"ticket {ticket.id} is closed: it can't change any more", field=[field])
+
+
+def _subject(subject: str) -> str:
+    subject = subject.strip()
+    if not subject:
+        raise InvalidInput("subject must not be blank", field=["subject"])
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(f"subject must be at most {MAX_SUBJECT} characters", field=["subject"])
+    return subject
+
+
+def _description(description: str) -> str:
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"description must be at most {MAX_DESCRIPTION} characters", field=["description"]
+        )
+    return description
+
+
+def _priority(priority: str) -> str:
+    if priority not in {member.value for member in TicketPriority}:
+        raise InvalidInput(f"unknown priority {priority!r}", field=["priority"])
+    return str(priority)
+
+
+async def _saved(
+    session: AsyncSession, actor: Principal, ticket: Ticket, action: str, before: dict[str, Any]
+) -> Ticket:
+    """Flush the changed ticket, read it back and record ``action`` (if anything changed)."""
+    await session.flush()
+    await session.refresh(ticket)
+    after = snapshot(ticket, FIELDS)
+    if after != before:
+        record(session, actor, action, "Ticket", ticket.id, before=before, after=after)
+        await session.flush()
+    return ticket
+
+
+async def create_ticket(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    subject: str,
+    description: str = "",
+    priority: str = TicketPriority.medium.value,
+    actor: Principal,
+) -> Ticket:
+    actor.require("ticket:write")
+    subject = _subject(subject)
+    description = _description(description)
+    priority = _priority(priority)
+    query = select(Customer.id).where(Customer.id == customer_id)
+    if _portal(actor):
+        query = query.where(Customer.id == actor.customer_id)
+    # FOR KEY SHARE: the customer can't be deleted under the new ticket
+    if await session.scalar(query.with_for_update(read=True, key_share=True)) is None:
+        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+    ticket = Ticket(
+        customer_id=customer_id,
+        subject=subject,
+        description=description,
+        priority=priority,
+        created_by=actor.user_id,
+    )
+    session.add(ticket)
+    await session.flush()
+    await session.refresh(ticket)
+    record(session, actor, "ticket.create", "Ticket", ticket.id, after=snapshot(ticket, FIELDS))
+    await session.flush()
+    return ticket
+
+
+async def update_ticket(
+    session: AsyncSession,
+    *,
+    ticket_id: int,
+    subject: str | None = None,
+    description: str | None = None,
+    priority: str | None = None,
+    actor: Principal,
+) -> Ticket:
+    """Change the given fields (None: unchanged). Not on a closed ticket; portal users
+    change the subject and description only."""
+    actor.require("ticket:write")
+    if priority is not None:
+        _staff_only(actor, "change a ticket's priority")
+    new_subject = _subject(subject) if subject is not None else None
+    new_description = _description(description) if description is not None else None
+    new_priority = _priority(priority) if priority is not None else None
+    ticket = await _ticket(session, ticket_id, actor)
+    _open(ticket)
+    before = snapshot(ticket, FIELDS)
+    if new_subject is not None:
+        ticket.subject = new_subject
+    if new_description is not None:
+        ticket.description = new_description
+    if new_priority is not None:
+        ticket.priority = new_priority
+    return await _saved(session, actor, ticket, "ticket.update", before)
+
+
+async def change_ticket_status(
+    session: AsyncSession, *, ticket_id: int, status: str, actor: Principal
+) -> Ticket:
+    """Move the ticket along ``transitions.TICKET``; resolving sets ``resolved_at``,
+    reopening clears it. Portal users only close or reopen a resolved ticket."""
+    actor.require("ticket:write")
+    ticket = await _ticket(session, ticket_id, actor)
+    if _portal(actor) and ticket.status != TicketStatus.resolved:
+        raise Forbidden(
+            "customer-portal users can only close or reopen a resolved ticket; "
+            f"this one is {ticket.status}"
+        )
+    TICKET.check(ticket.status, status)
+    before = snapshot(ticket, FIELDS)
+    if status == TicketStatus.resolved:
+        # the transaction's time, never before the ticket was opened (the table's CHECK)
+        ticket.resolved_at = func.greatest(func.now(), Ticket.created_at)
+    elif status == TicketStatus.in_progress:
+        ticket.resolved_at = None  # started, or reopened
+    ticket.status = status
+    return await _saved(session, actor, ticket, "ticket.change_status", before)
+
+
+async def assign_ticket(
+    session: AsyncSession, *, ticket_id: int, user_id: int, actor: Principal
+) -> Ticket:
+    """Give the ticket to an active staff user (the same one again: nothing changes)."""
+    actor.require("ticket:write")
+    _staff_only(actor, "assign tickets")
+    ticket = await _ticket(session, ticket_id, actor)
+    _open(ticket)
+    # FOR SHARE: the user can't be deactivated until this assignment is committed
+    user = await session.scalar(select(User).where(User.id == user_id).with_for_update(read=True))
+    if user is None:
+        raise NotFound(f"no user with id {user_id}", field=["userId"])
+    if not user.is_active:
+        raise Inactive(f"user {user.username!r} is deactivated", field=["userId"])
+    if user.customer_id is not None:
+        raise InvalidInput(
+            f"user {user.username!r} is a customer-portal user: tickets go to staff",
+            field=["userId"],
+        )
+    before = snapshot(ticket, FIELDS)
+    ticket.assignee_id = user.id
+    return await _saved(session, actor, ticket, "ticket.assign", before)
+
+
+async def unassign_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
+    """Take the ticket from its assignee (none: nothing changes)."""
+    actor.require("ticket:write")
+    _staff_only(actor, "unassign tickets")
+    ticket = await _ticket(session, ticket_id, actor)
+    _open(ticket)
+    before = snapshot(ticket, FIELDS)
+    ticket.assignee_id = None
+    return await _saved(session, actor, ticket, "ticket.unassign", before)
+
+
+async def log_time(
+    session: AsyncSession,
+    *,
+    ticket_id: int,
+    minutes: int,
+    billable: bool = True,
+    note: str = "",
+    started_at: dt.datetime | None = None,
+    actor: Principal,
+) -> TimeEntry:
+    """Log the actor's own time on a ticket that is not closed."""
+    actor.require("time_entry:write")
+    _staff_only(actor, "log time")
+    if not 0 < minutes <= MAX_MINUTES:
+        raise InvalidInput(
+            f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",
+            field=["minutes"],
+        )
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"note must be at most {MAX_NOTE} characters", field=["note"])
+    if started_at is not None:
+        if started_at.tzinfo is None or started_at.utcoffset() is None:
+            raise InvalidInput("startedAt needs a UTC offset", field=["startedAt"])
+        if started_at > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+            raise InvalidInput("startedAt must not be in the future", field=["startedAt"])
+    # FOR SHARE: the ticket can't be closed until this entry is committed
+    ticket = await _ticket(session, ticket_id, actor, field="ticketId", share=True)
+    _open(ticket, field="ticketId")
+    entry = TimeEntry(
+        ticket_id=ticket.id,
+        user_id=actor.user_id,
+        minutes=minutes,
+        billable=billable,
+        note=note,
+        started_at=started_at if started_at is not None else func.now(),
+    )
+    session.add(entry)
+    await session.flush()
+    await session.refresh(entry)
+    record(
+        session,
+        actor,
+        "time_entry.log",
+        "TimeEntry",
+        entry.id,
+        after=snapshot(entry, TIME_ENTRY_FIELDS),
+    )
+    await session.flush()
+    return entry
