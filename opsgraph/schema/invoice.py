@@ -10,8 +10,9 @@ import strawberry
 
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
-from opsgraph.schema.fields import batched, history_of, many, node_id, one
+from opsgraph.schema.fields import batched, from_row, history_of, many, node_id, one
 from opsgraph.schema.node import Node
+from opsgraph.services.transitions import INVOICE
 
 ZERO = Decimal("0.00")
 
@@ -21,6 +22,10 @@ def _balance_due(root: Any, paid: Decimal) -> Decimal:
         return ZERO
     balance: Decimal = root.total - paid
     return balance
+
+
+def _invoice_transitions(root: Any) -> list[str]:
+    return INVOICE.available(root.status)
 
 
 def _is_overdue(root: Any, paid: Decimal) -> bool:
@@ -46,6 +51,9 @@ class Invoice(Node):
     order = one("Invoice", "order", "The order invoiced, if any.")
     property = one("Invoice", "property", "The property invoiced for, if any.")
     payments = many("Invoice", "payments", "Payments made on the invoice.")
+    lines = many(
+        "Invoice", "lines", "The lines invoiced: the order's (none when not made from an order)."
+    )
     amount_paid = batched(
         computed.invoice_amount_paid, Decimal, "Sum of the invoice's payments.", default=ZERO
     )
@@ -64,6 +72,13 @@ class Invoice(Node):
         derive=_is_overdue,
     )
     history = history_of("Invoice")
+    available_transitions = from_row(
+        _invoice_transitions,
+        list[InvoiceStatus],
+        "The statuses the invoice can move to now, from the same table that enforces them: "
+        "sent by invoiceSend, paid by payments, void by invoiceVoid (refused while it has "
+        "payments).",
+    )
 
 
 @strawberry.type(description="A payment against an invoice.")

@@ -323,6 +323,8 @@ entity(
             "order": Relation("one", "Order", "order_id", "id"),
             "property": Relation("one", "Property", "property_id", "id"),
             "payments": Relation("many", "Payment", "id", "invoice_id"),
+            # invoices have no lines of their own: those of the order invoiced
+            "lines": Relation("many", "OrderLine", "order_id", "order_id"),
         },
     )
 )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
 from opsgraph.schema.enums import OrderStatus
-from opsgraph.schema.fields import history_of, many, node_id, one
+from opsgraph.schema.fields import from_row, history_of, many, node_id, one
 from opsgraph.schema.node import Node
+from opsgraph.services.transitions import ORDER
+
+
+def _order_transitions(row: Any) -> list[str]:
+    return ORDER.available(row.status)
 
 
 @strawberry.type(description="An order placed by a customer.")
@@ -29,6 +35,12 @@ class Order(Node):
     lines = many("Order", "lines", "The order's lines.")
     invoices = many("Order", "invoices", "Invoices made from this order.")
     history = history_of("Order")
+    available_transitions = from_row(
+        _order_transitions,
+        list[OrderStatus],
+        "The statuses the order can move to now (orderConfirm, orderComplete, orderCancel), "
+        "from the same table that enforces them.",
+    )
 
 
 @strawberry.type(description="One product and quantity on an order.")

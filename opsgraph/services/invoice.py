@@ -1,0 +1,376 @@
+"""Invoices: invoiceCreate, invoiceCreateFromOrder, invoiceSend, invoiceVoid.
+
+Numbers are ``INV-<year of issue>-<5+ digits>``, unique and sequential without gaps: the
+next one is taken from the year's ``invoice_number_counter`` row, which stays locked until
+the transaction ends, so invoices of one year are numbered one at a time and a rollback
+gives the number back. A year's counter starts after the highest ``INV-<year>-`` number
+already there (the demo seed's); a number somebody took by hand is skipped, never reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, cast, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import (
+    AlreadyInvoiced,
+    InvalidInput,
+    InvalidState,
+    InvoiceAlreadyPaid,
+    InvoiceHasPayments,
+    NotFound,
+    PropertyCustomerMismatch,
+)
+from opsgraph.models import (
+    Customer,
+    Invoice,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    Property,
+)
+from opsgraph.services.audit import record, snapshot
+from opsgraph.services.transitions import INVOICE
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12,2)
+NUMBER_PREFIX = "INV"
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+MAX_PAYMENT_TERMS_DAYS = 365
+MAX_REASON = 1000
+# what the audit trail keeps of an invoice
+FIELDS = (
+    "number",
+    "status",
+    "customer_id",
+    "order_id",
+    "property_id",
+    "period_start",
+    "period_end",
+    "issued_date",
+    "due_date",
+    "subtotal",
+    "tax",
+    "total",
+)
+LIVE_ORDER_INDEX = "uq_invoice_order_id_live"
+
+
+def checked_amount(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
+    """A money amount as stored (two decimals); ``InvalidInput`` at ``field`` when it is not
+    a number, has more than two decimals, is negative (or zero, when ``positive``) or does
+    not fit NUMERIC(12,2)."""
+    if not value.is_finite():
+        raise InvalidInput(f"{field} must be a number", field=[field])
+    if positive and value <= 0:
+        raise InvalidInput(f"{field} must be more than 0, not {value}", field=[field])
+    if value < 0:
+        raise InvalidInput(f"{field} can't be negative ({value})", field=[field])
+    if value > MAX_MONEY:
+        raise InvalidInput(f"{field} must be at most {MAX_MONEY}", field=[field])
+    if value != value.quantize(CENT):
+        raise InvalidInput(f"{field} has more than 2 decimals ({value})", field=[field])
+    return value.quantize(CENT)
+
+
+def constraint_of(error: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke, if PostgreSQL said."""
+    diag = getattr(error.orig, "diag", None)
+    name: str | None = getattr(diag, "constraint_name", None)
+    return name
+
+
+def format_number(year: int, number: int) -> str:
+    return f"{NUMBER_PREFIX}-{year}-{number:05d}"
+
+
+async def _take_counter(session: AsyncSession, year: int) -> int:
+    """Add one to the year's counter and return it; the row stays locked until the
+    transaction ends. A missing row is made, starting after the highest number of that
+    year already given (if two requests make it at once, one waits and adds one)."""
+    taken = await session.scalar(
+        update(InvoiceNumberCounter)
+        .where(InvoiceNumberCounter.year == year)
+        .values(last_number=InvoiceNumberCounter.last_number + 1)
+        .returning(InvoiceNumberCounter.last_number)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is not None:
+        return int(taken)
+    pattern = f"^{NUMBER_PREFIX}-{year}-([0-9]{{1,9}})$"
+    highest = select(
+        func.coalesce(func.max(cast(func.substring(Invoice.number, pattern), BigInteger)), 0)
+    ).scalar_subquery()
+    made = await session.scalar(
+        insert(InvoiceNumberCounter)
+        .values(year=year, last_number=highest + 1)
+        .on_conflict_do_update(
+            index_elements=[InvoiceNumberCounter.year],
+            set_={"last_number": InvoiceNumberCounter.last_number + 1},
+        )
+        .returning(InvoiceNumberCounter.last_number)
+    )
+    assert made is not None  # noqa: S101 - an upsert returns its row
+    return int(made)
+
+
+async def next_invoice_number(session: AsyncSession, year: int) -> str:
+    """The next free number of ``year``, without gaps (see the module's docstring)."""
+    while True:
+        number = format_number(year, await _take_counter(session, year))
+        if await session.scalar(select(Invoice.id).where(Invoice.number == number)) is None:
+            return number
+
+
+def _check_dates(
+    period_start: dt.date, period_end: dt.date, issued_date: dt.date, due_date: dt.date
+) -> None:
+    if period_start > period_end:
+        raise InvalidInput(
+            f"periodEnd ({period_end}) is before periodStart ({period_start})",
+            field=["periodEnd"],
+        )
+    if issued_date > due_date:
+        raise InvalidInput(
+            f"dueDate ({due_date}) is before issuedDate ({issued_date})", field=["dueDate"]
+        )
+
+
+async def _add_invoice(session: AsyncSession, invoice: Invoice, actor: Principal) -> Invoice:
+    session.add(invoice)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if constraint_of(error) == LIVE_ORDER_INDEX:  # invoiced meanwhile
+            raise AlreadyInvoiced(
+                f"order {invoice.order_id} already has an invoice that is not void",
+                field=["orderId"],
+            ) from None
+        raise
+    source: dict[str, Any] = {} if invoice.order_id is None else {"order_id": invoice.order_id}
+    record(
+        session,
+        actor,
+        "invoice.create",
+        "Invoice",
+        invoice.id,
+        after=snapshot(invoice, FIELDS),
+        **source,
+    )
+    await session.flush()
+    return invoice
+
+
+async def create_invoice(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    property_id: int | None,
+    period_start: dt.date,
+    period_end: dt.date,
+    issued_date: dt.date,
+    due_date: dt.date,
+    subtotal: Decimal,
+    tax: Decimal,
+    total: Decimal | None = None,
+    actor: Principal,
+) -> Invoice:
+    """A draft invoice. ``total`` may be left out (it is subtotal + tax); given, it must be
+    exactly that."""
+    actor.require("invoice:write")
+    subtotal = checked_amount(subtotal, "subtotal")
+    tax = checked_amount(tax, "tax")
+    computed = subtotal + tax
+    if total is not None:
+        total = checked_amount(total, "total")
+        if total != computed:
+            raise InvalidInput(
+                f"total ({total}) must be subtotal + tax ({subtotal} + {tax} = {computed})",
+                field=["total"],
+            )
+    if computed > MAX_MONEY:
+        raise InvalidInput(f"total must be at most {MAX_MONEY}", field=["total"])
+    _check_dates(period_start, period_end, issued_date, due_date)
+    if await session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+    if property_id is not None:
+        # FOR SHARE: the property can't move to another customer before this commits
+        owner = await session.scalar(
+            select(Property.customer_id)
+            .where(Property.id == property_id)
+            .with_for_update(read=True)
+        )
+        if owner is None:
+            raise NotFound(f"no property with id {property_id}", field=["propertyId"])
+        if owner != customer_id:
+            raise PropertyCustomerMismatch(
+                f"property {property_id} belongs to another customer, not to {customer_id}",
+                field=["propertyId"],
+            )
+    invoice = Invoice(
+        number=await next_invoice_number(session, issued_date.year),
+        customer_id=customer_id,
+        order_id=None,
+        property_id=property_id,
+        period_start=period_start,
+        period_end=period_end,
+        issued_date=issued_date,
+        due_date=due_date,
+        subtotal=subtotal,
+        tax=tax,
+        total=computed,
+        status=InvoiceStatus.draft.value,
+    )
+    return await _add_invoice(session, invoice, actor)
+
+
+def _due_date(issued: dt.date, due_date: dt.date | None, terms_days: int | None) -> dt.date:
+    if due_date is not None and terms_days is not None:
+        raise InvalidInput("give dueDate or paymentTermsDays, not both", field=["paymentTermsDays"])
+    if due_date is not None:
+        return due_date
+    days = DEFAULT_PAYMENT_TERMS_DAYS if terms_days is None else terms_days
+    if not 0 <= days <= MAX_PAYMENT_TERMS_DAYS:
+        raise InvalidInput(
+            f"paymentTermsDays must be 0-{MAX_PAYMENT_TERMS_DAYS}, not {days}",
+            field=["paymentTermsDays"],
+        )
+    return issued + dt.timedelta(days=days)
+
+
+async def create_invoice_from_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    issued_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+    payment_terms_days: int | None = None,
+    actor: Principal,
+) -> Invoice:
+    """A draft invoice for an order that is not cancelled and has no live (non-void)
+    invoice: its customer, property and amounts; the period is the day it was placed.
+    Issued today unless ``issued_date``; due ``payment_terms_days`` (default 30) later
+    unless ``due_date``. The order's lines are the invoice's (``Invoice.lines``)."""
+    actor.require("invoice:write")
+    issued = issued_date if issued_date is not None else dt.date.today()
+    due = _due_date(issued, due_date, payment_terms_days)
+    if issued > due:
+        raise InvalidInput(f"dueDate ({due}) is before issuedDate ({issued})", field=["dueDate"])
+    # the order's lock makes two invoices of one order take turns (and waits for a cancel)
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None:
+        raise NotFound(f"no order with id {order_id}", field=["orderId"])
+    if order.status == OrderStatus.cancelled.value:
+        raise InvalidState(
+            f"order {order_id} is cancelled: it can't be invoiced", field=["orderId"]
+        )
+    existing = await session.scalar(
+        select(Invoice.number).where(
+            Invoice.order_id == order_id, Invoice.status != InvoiceStatus.void.value
+        )
+    )
+    if existing is not None:
+        raise AlreadyInvoiced(
+            f"order {order_id} is already invoiced: {existing}", field=["orderId"]
+        )
+    placed = order.placed_at.date()
+    invoice = Invoice(
+        number=await next_invoice_number(session, issued.year),
+        customer_id=order.customer_id,
+        order_id=order.id,
+        property_id=order.property_id,
+        period_start=placed,
+        period_end=placed,
+        issued_date=issued,
+        due_date=due,
+        subtotal=order.subtotal,
+        tax=order.tax,
+        total=order.total,
+        status=InvoiceStatus.draft.value,
+    )
+    return await _add_invoice(session, invoice, actor)
+
+
+async def invoice_for_update(session: AsyncSession, invoice_id: int, *, field: str) -> Invoice:
+    """The invoice, locked until the transaction ends; ``NotFound`` at ``field``."""
+    invoice = await session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if invoice is None:
+        raise NotFound(f"no invoice with id {invoice_id}", field=[field])
+    return invoice
+
+
+async def send_invoice(session: AsyncSession, *, invoice_id: int, actor: Principal) -> Invoice:
+    """draft -> sent."""
+    actor.require("invoice:write")
+    invoice = await invoice_for_update(session, invoice_id, field="id")
+    INVOICE.check(invoice.status, InvoiceStatus.sent.value, field="id")
+    before = snapshot(invoice, ("status",))
+    invoice.status = InvoiceStatus.sent.value
+    record(
+        session,
+        actor,
+        "invoice.send",
+        "Invoice",
+        invoice.id,
+        before=before,
+        after=snapshot(invoice, ("status",)),
+    )
+    await session.flush()
+    return invoice
+
+
+async def void_invoice(
+    session: AsyncSession, *, invoice_id: int, reason: str | None = None, actor: Principal
+) -> Invoice:
+    """draft or sent -> void; not once paid, nor while it has payments."""
+    actor.require("invoice:write")
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field=["reason"])
+    invoice = await invoice_for_update(session, invoice_id, field="id")
+    if invoice.status == InvoiceStatus.paid.value:
+        raise InvoiceAlreadyPaid(
+            f"invoice {invoice.number} is paid: it can't be voided", field=["id"]
+        )
+    count, paid = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.invoice_id == invoice.id
+            )
+        )
+    ).one()
+    if count:
+        raise InvoiceHasPayments(
+            f"invoice {invoice.number} has {count} payment(s) of {paid} in all: it can't be voided",
+            field=["id"],
+        )
+    INVOICE.check(invoice.status, InvoiceStatus.void.value, field="id")
+    before = snapshot(invoice, ("status",))
+    invoice.status = InvoiceStatus.void.value
+    extra: dict[str, Any] = {"reason": reason} if reason else {}
+    record(
+        session,
+        actor,
+        "invoice.void",
+        "Invoice",
+        invoice.id,
+        before=before,
+        after=snapshot(invoice, ("status",)),
+        **extra,
+    )
+    await session.flush()
+    return invoice

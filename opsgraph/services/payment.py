@@ -1,0 +1,204 @@
+"""Payments: paymentRecord.
+
+The invoice row is locked (``FOR UPDATE``) before its payments are summed, so payments of
+one invoice take turns: each sees every payment committed before it, and the invoice can
+never be paid more than its total, however many arrive at once. The CHECK and unique
+constraints (amount > 0, one reference per invoice) are the last line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import (
+    DuplicateReference,
+    InvalidInput,
+    InvoiceAlreadyPaid,
+    InvoiceNotSent,
+    InvoiceVoid,
+    PaymentExceedsBalance,
+)
+from opsgraph.models import (
+    FinancialTransaction,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    TransactionKind,
+)
+from opsgraph.services.audit import record, snapshot
+from opsgraph.services.invoice import checked_amount, constraint_of, invoice_for_update
+from opsgraph.services.transitions import INVOICE
+
+MAX_REFERENCE = 100
+# how far in the future paidAt may be: clocks of callers differ a little
+CLOCK_SKEW = dt.timedelta(minutes=5)
+FIELDS = ("invoice_id", "amount", "method", "reference", "paid_at")
+REFERENCE_CONSTRAINT = "uq_payment_invoice_reference"
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    payment: Payment
+    invoice: Invoice
+    transaction: FinancialTransaction
+
+
+def _checked_reference(reference: str) -> str:
+    reference = reference.strip()
+    if not reference:
+        raise InvalidInput("reference can't be blank", field=["reference"])
+    if len(reference) > MAX_REFERENCE:
+        raise InvalidInput(
+            f"reference must be at most {MAX_REFERENCE} characters", field=["reference"]
+        )
+    return reference
+
+
+def _checked_method(method: str) -> str:
+    try:
+        return PaymentMethod(method).value
+    except ValueError:
+        raise InvalidInput(f"unknown payment method {method!r}", field=["method"]) from None
+
+
+def _checked_paid_at(paid_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When it was paid: now when not given; a time without offset is UTC; not in the
+    future (beyond a few minutes of clock skew)."""
+    if paid_at is None:
+        return now
+    if paid_at.tzinfo is None:
+        paid_at = paid_at.replace(tzinfo=dt.UTC)
+    if paid_at > now + CLOCK_SKEW:
+        raise InvalidInput(f"paidAt ({paid_at.isoformat()}) is in the future", field=["paidAt"])
+    return paid_at
+
+
+def _check_payable(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.paid.value:
+        raise InvoiceAlreadyPaid(f"invoice {invoice.number} is already paid", field=["invoiceId"])
+    if invoice.status == InvoiceStatus.void.value:
+        raise InvoiceVoid(
+            f"invoice {invoice.number} is void: it can't be paid", field=["invoiceId"]
+        )
+    if invoice.status == InvoiceStatus.draft.value:
+        raise InvoiceNotSent(
+            f"invoice {invoice.number} is a draft: send it before recording payments",
+            field=["invoiceId"],
+        )
+
+
+async def amount_paid(session: AsyncSession, invoice_id: int) -> Decimal:
+    paid = await session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice_id)
+    )
+    return Decimal(paid or 0)
+
+
+async def record_payment(
+    session: AsyncSession,
+    *,
+    invoice_id: int,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    paid_at: dt.datetime | None = None,
+    actor: Principal,
+) -> RecordedPayment:
+    """A payment of a sent invoice, at most what is still owed, with a reference new on
+    that invoice; booked as an ``income`` transaction on the day paid. The payment that
+    pays the rest makes the invoice ``paid``."""
+    actor.require("payment:write")
+    amount = checked_amount(amount, "amount", positive=True)
+    method = _checked_method(method)
+    reference = _checked_reference(reference)
+    paid_at = _checked_paid_at(paid_at, dt.datetime.now(dt.UTC))
+
+    invoice = await invoice_for_update(session, invoice_id, field="invoiceId")
+    _check_payable(invoice)
+    taken = await session.scalar(
+        select(Payment.id).where(Payment.invoice_id == invoice.id, Payment.reference == reference)
+    )
+    duplicate = DuplicateReference(
+        f"invoice {invoice.number} already has a payment with reference {reference!r}",
+        field=["reference"],
+    )
+    if taken is not None:
+        raise duplicate
+    paid = await amount_paid(session, invoice.id)
+    balance = invoice.total - paid
+    if amount > balance:
+        raise PaymentExceedsBalance(
+            f"the payment of {amount} is more than invoice {invoice.number} still owes: "
+            f"the remaining balance is {balance}",
+            field=["amount"],
+        )
+
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount=amount,
+        paid_at=paid_at,
+        method=method,
+        reference=reference,
+        created_by=actor.user_id,
+    )
+    session.add(payment)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if constraint_of(error) == REFERENCE_CONSTRAINT:
+            raise duplicate from None
+        raise
+    transaction = FinancialTransaction(
+        kind=TransactionKind.income.value,
+        amount=amount,
+        occurred_on=paid_at.date(),
+        description=f"Payment {reference} of invoice {invoice.number}",
+        created_by=actor.user_id,
+        payment_id=payment.id,
+    )
+    session.add(transaction)
+    await session.flush()
+
+    record(
+        session,
+        actor,
+        "payment.record",
+        "Payment",
+        payment.id,
+        after=snapshot(payment, FIELDS),
+        invoice_number=invoice.number,
+        transaction_id=transaction.id,
+    )
+    record(
+        session,
+        actor,
+        "transaction.create",
+        "FinancialTransaction",
+        transaction.id,
+        after=snapshot(transaction, ("kind", "amount", "occurred_on", "description")),
+        payment_id=payment.id,
+    )
+    if paid + amount == invoice.total:
+        INVOICE.check(invoice.status, InvoiceStatus.paid.value, field="invoiceId")
+        before = snapshot(invoice, ("status",))
+        invoice.status = InvoiceStatus.paid.value
+        record(
+            session,
+            actor,
+            "invoice.pay",
+            "Invoice",
+            invoice.id,
+            before=before,
+            after=snapshot(invoice, ("status",)),
+            payment_id=payment.id,
+        )
+    await session.flush()
+    return RecordedPayment(payment, invoice, transaction)
