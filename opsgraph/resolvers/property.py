@@ -6,9 +6,106 @@ converted and one service called through ``opsgraph.resolvers.mutate.mutate``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.guard import requires
+from opsgraph.auth.principal import Principal
+from opsgraph.models import Property
+from opsgraph.resolvers.mutate import Ref, mutate
+from opsgraph.schema.customer_mutations import (
+    PropertyCreateInput,
+    PropertyCreatePayload,
+    PropertyDeleteInput,
+    PropertyDeletePayload,
+    PropertyUpdateInput,
+    PropertyUpdatePayload,
+    given,
+)
+from opsgraph.schema.node import parse_global_id, to_global_id
+from opsgraph.schema.resolve import Info
+from opsgraph.services import property as service
+
+UPDATABLE = (
+    "customer_id",
+    "label",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "notes",
+)
+
+
+def _shape(prop: Property) -> dict[str, Any]:
+    return {"property": Ref("Property", prop.id)}
 
 
 @strawberry.type
 class PropertyMutation:
-    pass
+    @strawberry.mutation(
+        description="Create a property of a customer (`property:write`).",
+        metadata=requires("property:write"),
+    )
+    async def property_create(
+        self, info: Info, input: PropertyCreateInput
+    ) -> PropertyCreatePayload:
+        return await mutate(
+            info,
+            PropertyCreatePayload,
+            lambda session, actor: service.create_property(
+                session,
+                customer_id=parse_global_id(input.customer_id, "Customer", field="customerId"),
+                label=input.label,
+                address_line1=input.address_line1,
+                address_line2=input.address_line2,
+                postal_code=input.postal_code,
+                city=input.city,
+                country=input.country,
+                notes=input.notes,
+                actor=actor,
+            ),
+            _shape,
+        )
+
+    @strawberry.mutation(
+        description="Change a property, or move it to another customer (`property:write`; "
+        "PROPERTY_HAS_OPEN_INVOICES, HAS_DEPENDENTS).",
+        metadata=requires("property:write"),
+    )
+    async def property_update(
+        self, info: Info, input: PropertyUpdateInput
+    ) -> PropertyUpdatePayload:
+        async def work(session: AsyncSession, actor: Principal) -> Property:
+            changes = given(input, *UPDATABLE)
+            if changes.get("customer_id") is not None:
+                changes["customer_id"] = parse_global_id(
+                    changes["customer_id"], "Customer", field="customerId"
+                )
+            return await service.update_property(
+                session,
+                property_id=parse_global_id(input.id, "Property"),
+                changes=changes,
+                actor=actor,
+            )
+
+        return await mutate(info, PropertyUpdatePayload, work, _shape)
+
+    @strawberry.mutation(
+        description="Delete a property no order or invoice refers to (`property:write`).",
+        metadata=requires("property:write"),
+    )
+    async def property_delete(
+        self, info: Info, input: PropertyDeleteInput
+    ) -> PropertyDeletePayload:
+        return await mutate(
+            info,
+            PropertyDeletePayload,
+            lambda session, actor: service.delete_property(
+                session, property_id=parse_global_id(input.id, "Property"), actor=actor
+            ),
+            lambda deleted: {"deleted_id": strawberry.ID(to_global_id("Property", deleted))},
+        )

@@ -1,0 +1,393 @@
+"""Customers: customerCreate, customerUpdate, customerUpsert (by external id) and
+customerDelete.
+
+Rules: the name is not blank; the email is valid (email-validator, no DNS look-up) and
+kept normalised (lower case); an external id belongs to one customer
+(``DUPLICATE_EXTERNAL_ID``, also when two requests race for it). A customer is deleted
+only while nothing else needs it (``HAS_DEPENDENTS``): no orders, invoices, tickets,
+purchase orders or portal users, and no order or invoice on one of its properties; its
+properties are deleted with it (each gets a ``property.delete`` audit event).
+
+Customer-portal users (``actor.customer_id`` set) may only update their own customer;
+creating, upserting and deleting customers is staff work.
+
+Every function flushes, never commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opsgraph.auth.principal import Principal
+from opsgraph.errors import (
+    DuplicateExternalId,
+    Forbidden,
+    HasDependents,
+    InvalidEmail,
+    InvalidInput,
+    NotFound,
+)
+from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
+from opsgraph.services.audit import record, snapshot
+
+FIELDS = ("external_id", "name", "email", "phone", "org_no")
+# a property's audited fields (services.property uses them too)
+PROPERTY_FIELDS = (
+    "customer_id",
+    "label",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "notes",
+)
+# the name of each field in the GraphQL input, for error paths
+INPUT_NAMES = {
+    "external_id": "externalId",
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "org_no": "orgNo",
+}
+LIMITS = {"external_id": 64, "name": 200, "email": 320, "phone": 40, "org_no": 32}
+EXTERNAL_ID_CONSTRAINT = "uq_customer_external_id"
+UPSERT_ATTEMPTS = 3
+
+
+# --- checks shared with the property service ---------------------------------------------
+
+
+def optional_text(value: str | None, *, field: str, limit: int) -> str | None:
+    """Free text as stored: stripped; blank is None; at most ``limit`` characters."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > limit:
+        raise InvalidInput(f"{field} must be at most {limit} characters", field=[field])
+    return value
+
+
+def required_text(value: str | None, *, field: str, limit: int) -> str:
+    cleaned = optional_text(value, field=field, limit=limit)
+    if cleaned is None:
+        raise InvalidInput(f"{field} must not be blank", field=[field])
+    return cleaned
+
+
+def normalise_email(raw: str | None) -> str | None:
+    """The address as stored (normalised, lower case), None for none; ``INVALID_EMAIL``."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        address = validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidEmail(f"email {raw!r} is not valid: {exc}", field=["email"]) from None
+    if len(address) > LIMITS["email"]:
+        raise InvalidEmail(f"email must be at most {LIMITS['email']} characters", field=["email"])
+    return address
+
+
+def check_portal(actor: Principal, customer_id: int, *, field: str, what: str) -> None:
+    """A customer-portal user acts only on its own customer's rows: others don't exist."""
+    if actor.customer_id is not None and actor.customer_id != customer_id:
+        raise NotFound(f"no {what} with id {customer_id}", field=[field])
+
+
+def _staff_only(actor: Principal) -> None:
+    if actor.customer_id is not None:
+        raise Forbidden("customer-portal users can't create or delete customers")
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def checked(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The given customer fields (column name -> value) as stored; None clears a field,
+    except the name, which can't be blank."""
+    result: dict[str, Any] = {}
+    for name, value in values.items():
+        field = INPUT_NAMES[name]
+        if name == "name":
+            result[name] = required_text(value, field=field, limit=LIMITS[name])
+        elif name == "email":
+            result[name] = normalise_email(value)
+        elif name == "external_id":
+            if value is not None and not value.strip():
+                raise InvalidInput(
+                    "externalId must not be blank (give null for none)", field=[field]
+                )
+            result[name] = optional_text(value, field=field, limit=LIMITS[name])
+        else:
+            result[name] = optional_text(value, field=field, limit=LIMITS[name])
+    return result
+
+
+def _duplicate(external_id: str | None) -> DuplicateExternalId:
+    return DuplicateExternalId(
+        f"a customer with the external id {external_id!r} already exists",
+        field=["externalId"],
+    )
+
+
+async def _check_external_id_free(
+    session: AsyncSession, external_id: str | None, *, other_than: int | None
+) -> None:
+    if external_id is None:
+        return
+    query = select(Customer.id).where(Customer.external_id == external_id)
+    if other_than is not None:
+        query = query.where(Customer.id != other_than)
+    if await session.scalar(query) is not None:
+        raise _duplicate(external_id)
+
+
+async def _flush(session: AsyncSession, external_id: str | None) -> None:
+    """Flush; an external id taken meanwhile by another request is ``DUPLICATE_EXTERNAL_ID``."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        if constraint == EXTERNAL_ID_CONSTRAINT:
+            raise _duplicate(external_id) from None
+        raise
+
+
+async def _locked(session: AsyncSession, customer_id: int, *, deleting: bool = False) -> Customer:
+    """The customer, locked: ``FOR UPDATE`` to delete it (new rows referring to it wait,
+    their key checks conflict), else ``FOR NO KEY UPDATE`` (orders, properties... of it
+    can still be made meanwhile)."""
+    customer = await session.scalar(
+        select(Customer).where(Customer.id == customer_id).with_for_update(key_share=not deleting)
+    )
+    if customer is None:
+        raise NotFound(f"no customer with id {customer_id}", field=["id"])
+    return customer
+
+
+async def create_customer(
+    session: AsyncSession,
+    *,
+    name: str,
+    external_id: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    org_no: str | None = None,
+    actor: Principal,
+) -> Customer:
+    actor.require("customer:write")
+    _staff_only(actor)
+    values = checked(
+        {"external_id": external_id, "name": name, "email": email, "phone": phone, "org_no": org_no}
+    )
+    await _check_external_id_free(session, values["external_id"], other_than=None)
+    customer = Customer(**values)
+    session.add(customer)
+    await _flush(session, values["external_id"])
+    record(session, actor, "customer.create", "Customer", customer.id, after=values)
+    await session.flush()
+    return customer
+
+
+async def _apply(
+    session: AsyncSession,
+    customer: Customer,
+    values: Mapping[str, Any],
+    actor: Principal,
+    **extra: Any,
+) -> bool:
+    """Set ``values`` on the (locked) customer; record what changed. False: nothing did."""
+    before = snapshot(customer, FIELDS)
+    changed = {name: value for name, value in values.items() if getattr(customer, name) != value}
+    if not changed:
+        return False
+    if "external_id" in changed:
+        await _check_external_id_free(session, changed["external_id"], other_than=customer.id)
+    for name, value in changed.items():
+        setattr(customer, name, value)
+    await _flush(session, changed.get("external_id"))
+    await session.refresh(customer)  # updated_at, set by the server
+    record(
+        session,
+        actor,
+        "customer.update",
+        "Customer",
+        customer.id,
+        before=before,
+        after=snapshot(customer, FIELDS),
+        **extra,
+    )
+    await session.flush()
+    return True
+
+
+async def update_customer(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    changes: Mapping[str, Any],
+    actor: Principal,
+) -> Customer:
+    """Change the given fields (column name -> new value; None clears one). A change that
+    changes nothing records no audit event."""
+    actor.require("customer:write")
+    check_portal(actor, customer_id, field="id", what="customer")
+    values = checked(changes)
+    customer = await _locked(session, customer_id)
+    await _apply(session, customer, values, actor)
+    return customer
+
+
+@dataclass(frozen=True)
+class Upserted:
+    customer: Customer
+    created: bool
+
+
+async def upsert_customer(
+    session: AsyncSession,
+    *,
+    external_id: str,
+    name: str,
+    changes: Mapping[str, Any] | None = None,
+    actor: Principal,
+) -> Upserted:
+    """Create the customer with this external id, or update the one that has it (as the
+    old mock API's POST did): ``name`` and ``changes`` (other fields, None clears one) are
+    set; fields not given are kept on update, empty on create.
+
+    Safe when requests race for one new external id: ``INSERT ... ON CONFLICT DO
+    NOTHING`` waits for the other insert, and when that one won this becomes its update.
+    """
+    actor.require("customer:write")
+    _staff_only(actor)
+    if not external_id.strip():
+        raise InvalidInput("externalId must not be blank", field=["externalId"])
+    values = checked({**(changes or {}), "external_id": external_id, "name": name})
+    key = values["external_id"]
+    for _ in range(UPSERT_ATTEMPTS):
+        customer = await session.scalar(
+            select(Customer).where(Customer.external_id == key).with_for_update(key_share=True)
+        )
+        if customer is not None:
+            await _apply(session, customer, values, actor, upsert=True)
+            return Upserted(customer, created=False)
+        created_id = await session.scalar(
+            insert(Customer)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Customer.external_id])
+            .returning(Customer.id)
+        )
+        if created_id is not None:
+            made = await session.get(Customer, created_id)
+            assert made is not None  # noqa: S101 - inserted just now
+            after = {name: values.get(name) for name in FIELDS}
+            record(session, actor, "customer.create", "Customer", made.id, after=after, upsert=True)
+            await session.flush()
+            return Upserted(made, created=True)
+        # another request created it meanwhile (and has committed): update that one
+    raise _duplicate(key)  # pragma: no cover - created and deleted again, repeatedly
+
+
+async def _dependents(session: AsyncSession, customer_id: int) -> dict[str, int]:
+    """What still refers to the customer, by kind (only the kinds with any)."""
+    own_properties = select(Property.id).where(Property.customer_id == customer_id)
+
+    def counted(model: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    row = (
+        await session.execute(
+            select(
+                counted(
+                    Order,
+                    or_(Order.customer_id == customer_id, Order.property_id.in_(own_properties)),
+                ).label("orders"),
+                counted(
+                    Invoice,
+                    or_(
+                        Invoice.customer_id == customer_id,
+                        Invoice.property_id.in_(own_properties),
+                    ),
+                ).label("invoices"),
+                counted(Ticket, Ticket.customer_id == customer_id).label("tickets"),
+                counted(PurchaseOrder, PurchaseOrder.customer_id == customer_id).label(
+                    "purchase orders"
+                ),
+                counted(User, User.customer_id == customer_id).label("portal users"),
+            )
+        )
+    ).one()
+    return {kind: int(number) for kind, number in row._mapping.items() if number}
+
+
+async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Principal) -> int:
+    """Delete a customer nothing needs any more, and its properties; its id.
+
+    Refused (``HAS_DEPENDENTS``) while it has orders, invoices (also on its properties),
+    tickets or purchase orders (history that stays), or portal users (their link would be
+    cleared and they would see every customer's data). The customer's row and its
+    properties are locked first, so nothing new can refer to them before the delete.
+    """
+    actor.require("customer:write")
+    _staff_only(actor)
+    customer = await _locked(session, customer_id, deleting=True)
+    owned = (
+        await session.execute(
+            select(*Property.__table__.c)
+            .where(Property.customer_id == customer_id)
+            .order_by(Property.id)
+            .with_for_update()
+        )
+    ).all()
+    found = await _dependents(session, customer_id)
+    if found:
+        listed = ", ".join(f"{number} {kind}" for kind, number in found.items())
+        raise HasDependents(
+            f"customer {customer.name!r} can't be deleted while it has {listed}; "
+            "they are kept as history (portal users: remove their link first)",
+            field=["id"],
+        )
+    before = snapshot(customer, FIELDS)
+    for prop in owned:
+        record(
+            session,
+            actor,
+            "property.delete",
+            "Property",
+            prop.id,
+            before=snapshot(prop, PROPERTY_FIELDS),
+            reason="customer deleted",
+        )
+    try:
+        await session.execute(
+            delete(Customer).where(Customer.id == customer_id),
+            execution_options={"synchronize_session": False},
+        )
+    except IntegrityError:  # a dependent the checks did not foresee
+        raise HasDependents(
+            f"customer {customer.name!r} can't be deleted: other records still refer to it",
+            field=["id"],
+        ) from None
+    session.expunge(customer)
+    record(
+        session,
+        actor,
+        "customer.delete",
+        "Customer",
+        customer_id,
+        before=before,
+        properties_deleted=[prop.id for prop in owned],
+    )
+    await session.flush()
+    return customer_id
