@@ -49,6 +49,12 @@ class Loaders:
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
         self._values: dict[int, dict[Any, Any]] = {}  # load_all's values, per loader
 
+    def forget(self) -> None:
+        """Drop every loader and value read so far: after a mutation, nothing the request
+        loaded before may stand in for the rows as they are now."""
+        self._loaders.clear()
+        self._values.clear()
+
     def _get(self, name: Any, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         loader = self._loaders.get(name)
         if loader is None:

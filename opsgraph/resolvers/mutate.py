@@ -95,6 +95,7 @@ async def mutate(
     done = await in_transaction(info.context, lambda session: work(session, actor), dry_run=dry_run)
     if isinstance(done, list):
         return payload(errors=done)
+    info.context.loaders.forget()
     fields = {}
     for name, value in shape(done).items():
         fields[name] = (

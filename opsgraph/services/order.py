@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
+    AlreadyInvoiced,
     DuplicateExternalId,
     Inactive,
     InsufficientStock,
@@ -32,7 +33,16 @@ from opsgraph.errors import (
     NotFound,
     PropertyCustomerMismatch,
 )
-from opsgraph.models import Customer, Order, OrderLine, OrderStatus, Product, Property, StockReason
+from opsgraph.models import (
+    Customer,
+    Invoice,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Property,
+    StockReason,
+)
 from opsgraph.services.audit import jsonable, record
 from opsgraph.services.product import MAX_MONEY, checked_money
 from opsgraph.services.stock import lock_stock, move_stock
@@ -196,7 +206,9 @@ async def create_order(
     """``orderCreate``: a pending order of ``lines`` for the customer, its stock taken."""
     actor.require("order:write")
     lines, tax, external_id = _checked_input(lines, tax, external_id)
-    if await session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+    # FOR KEY SHARE: a customerDelete racing this order waits, then sees the order
+    customer = select(Customer.id).where(Customer.id == customer_id)
+    if await session.scalar(customer.with_for_update(read=True, key_share=True)) is None:
         raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
     if property_id is not None:
         await _check_property(session, property_id, customer_id)
@@ -280,6 +292,15 @@ async def change_order_status(
     before = order.status
     extra: dict[str, Any] = {}
     if status is OrderStatus.cancelled:
+        # invoiceCreateFromOrder locks the order too, so no invoice can appear meanwhile
+        invoice = await session.scalar(
+            select(Invoice.number).where(Invoice.order_id == order.id, Invoice.status != "void")
+        )
+        if invoice is not None:
+            raise AlreadyInvoiced(
+                f"the order is invoiced ({invoice}): void the invoice before cancelling",
+                field=["id"],
+            )
         lines = (
             await session.scalars(
                 select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)

@@ -623,3 +623,28 @@ async def test_order_write_is_needed(
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert "order:write" in error["message"]
     assert await state(session) == before
+
+
+async def test_an_invoiced_order_is_not_cancelled_until_its_invoice_is_void(
+    gql: GraphQLClient, session: AsyncSession, world: World
+) -> None:
+    order = (await place(gql, customerId=world.customer, lines=[line(world.shovel, 2)]))["order"]
+    made = await gql(
+        """mutation($id: ID!) { invoiceCreateFromOrder(input: {orderId: $id}) {
+          invoice { id number } errors { code } } }""",
+        {"id": order["id"]},
+    )
+    invoice = made["data"]["invoiceCreateFromOrder"]["invoice"]
+    before = await state(session)
+    error = refused(await gql(CANCEL, {"id": order["id"]}), "orderCancel", "order")
+    assert (error["code"], error["field"]) == ("ALREADY_INVOICED", ["id"])
+    assert invoice["number"] in error["message"]
+    assert await state(session) == before
+    voided = await gql(
+        """mutation($id: ID!) { invoiceVoid(input: {id: $id}) { errors { code } } }""",
+        {"id": invoice["id"]},
+    )
+    assert voided["data"]["invoiceVoid"]["errors"] == []
+    cancelled = await move(gql, CANCEL, order["id"])
+    assert cancelled["errors"] == []
+    assert cancelled["order"]["status"] == "CANCELLED"
