@@ -9,9 +9,8 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
-from opsgraph.errors import InvalidInput
 from opsgraph.resolvers.mutate import Ref, mutate
-from opsgraph.schema.node import decode_global_id, parse_global_id
+from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.order_mutations import (
     OrderCancelInput,
     OrderCancelPayload,
@@ -30,16 +29,14 @@ from opsgraph.services.order import LineInput
 
 def _lines(lines: list[OrderLineInput]) -> list[LineInput]:
     """The lines with their product ids decoded; a bad id names its line."""
-    converted = []
-    for index, line in enumerate(lines):
-        field = ["lines", str(index), "productId"]
-        type_name, product_id = decode_global_id(line.product_id, field=field)
-        if type_name != "Product":
-            raise InvalidInput(
-                f"id {line.product_id!r} belongs to a {type_name}, not a Product", field=field
-            )
-        converted.append(LineInput(product_id, line.quantity, line.unit_price))
-    return converted
+    return [
+        LineInput(
+            parse_global_id(line.product_id, "Product", field=["lines", str(i), "productId"]),
+            line.quantity,
+            line.unit_price,
+        )
+        for i, line in enumerate(lines)
+    ]
 
 
 @strawberry.type

@@ -37,12 +37,14 @@ def decode_global_id(value: str, *, field: list[str] | None = None) -> tuple[str
     return type_name, int(raw_pk)
 
 
-def parse_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
-    """The primary key in a global id of ``expected_type``; a clear error otherwise."""
-    type_name, pk = decode_global_id(value, field=[field])
+def parse_global_id(value: str, expected_type: str, *, field: str | list[str] = "id") -> int:
+    """The primary key in a global id of ``expected_type``; a clear error otherwise, at
+    ``field`` (a name, or a path such as ``["lines", "0", "productId"]``)."""
+    path = [field] if isinstance(field, str) else field
+    type_name, pk = decode_global_id(value, field=path)
     if type_name != expected_type:
         raise InvalidInput(
-            f"id {value!r} belongs to a {type_name}, not a {expected_type}", field=[field]
+            f"id {value!r} belongs to a {type_name}, not a {expected_type}", field=path
         )
     return pk
 

@@ -24,10 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
-from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
+from opsgraph.errors import Forbidden, InvalidInput, InvalidState, Unauthenticated
 from opsgraph.models import ApiKey, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
+from opsgraph.services.checks import checked_text
 from opsgraph.services.role import check_grantable, checked_permissions
+from opsgraph.services.rows import locked
 
 KEY_MARK: Final = "og_"
 PREFIX_LENGTH: Final = 10
@@ -63,9 +65,7 @@ async def create_api_key(
     if actor.api_key_id is not None:
         # a leaked key must not mint keys that outlive its revocation
         raise Forbidden("API keys are created by a signed-in user, not with an API key")
-    name = name.strip()
-    if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"name must be 1-{MAX_NAME} characters", field=["name"])
+    name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
     wanted = checked_permissions(scopes, field="scopes")
     if not wanted:
         raise InvalidInput("give the key at least one scope", field=["scopes"])
@@ -115,11 +115,7 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
     """``apiKeyRevoke`` (``api_key:write``): one's own key, or any with ``user:admin``.
     Requests with it fail from the next one on."""
     actor.require("api_key:write")
-    key = await session.scalar(
-        select(ApiKey).where(ApiKey.id == key_id, *_visible(actor)).with_for_update()
-    )
-    if key is None:
-        raise NotFound(f"no API key with id {key_id}", field=["id"])
+    key = await locked(session, ApiKey, key_id, what="API key", where=_visible(actor))
     if key.revoked_at is not None:
         raise InvalidState(f"API key {key.prefix!r} is already revoked", field=["id"])
     key.revoked_at = dt.datetime.now(dt.UTC)

@@ -16,12 +16,12 @@ Every function flushes, never commits: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,8 @@ from opsgraph.errors import (
 )
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import checked_text
+from opsgraph.services.rows import flush_unique, locked
 
 FIELDS = ("external_id", "name", "email", "phone", "org_no")
 # a property's audited fields (services.property uses them too)
@@ -63,26 +65,7 @@ EXTERNAL_ID_CONSTRAINT = "uq_customer_external_id"
 UPSERT_ATTEMPTS = 3
 
 
-# --- checks shared with the property service ---------------------------------------------
-
-
-def optional_text(value: str | None, *, field: str, limit: int) -> str | None:
-    """Free text as stored: stripped; blank is None; at most ``limit`` characters."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > limit:
-        raise InvalidInput(f"{field} must be at most {limit} characters", field=[field])
-    return value
-
-
-def required_text(value: str | None, *, field: str, limit: int) -> str:
-    cleaned = optional_text(value, field=field, limit=limit)
-    if cleaned is None:
-        raise InvalidInput(f"{field} must not be blank", field=[field])
-    return cleaned
+# --- shared with the property, order and ticket services -------------------------------------
 
 
 def normalise_email(raw: str | None) -> str | None:
@@ -104,6 +87,25 @@ def check_portal(actor: Principal, customer_id: int, *, field: str, what: str) -
         raise NotFound(f"no {what} with id {customer_id}", field=[field])
 
 
+async def lock_customer(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    field: str = "customerId",
+    scope: Iterable[ColumnElement[bool]] = (),
+) -> None:
+    """The customer exists (within ``scope``), locked ``FOR KEY SHARE``: it can't be
+    deleted before this transaction ends (customerDelete locks it ``FOR UPDATE``), yet
+    stays writable; ``NotFound`` at ``field`` otherwise."""
+    found = await session.scalar(
+        select(Customer.id)
+        .where(Customer.id == customer_id, *scope)
+        .with_for_update(read=True, key_share=True)
+    )
+    if found is None:
+        raise NotFound(f"no customer with id {customer_id}", field=[field])
+
+
 def _staff_only(actor: Principal) -> None:
     if actor.customer_id is not None:
         raise Forbidden("customer-portal users can't create or delete customers")
@@ -119,17 +121,13 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         field = INPUT_NAMES[name]
         if name == "name":
-            result[name] = required_text(value, field=field, limit=LIMITS[name])
+            result[name] = checked_text(value, field=field, limit=LIMITS[name], blank=False)
         elif name == "email":
             result[name] = normalise_email(value)
-        elif name == "external_id":
-            if value is not None and not value.strip():
-                raise InvalidInput(
-                    "externalId must not be blank (give null for none)", field=[field]
-                )
-            result[name] = optional_text(value, field=field, limit=LIMITS[name])
-        else:
-            result[name] = optional_text(value, field=field, limit=LIMITS[name])
+        elif name == "external_id" and value is not None and not value.strip():
+            raise InvalidInput("externalId must not be blank (give null for none)", field=[field])
+        else:  # optional: blank is none
+            result[name] = checked_text(value, field=field, limit=LIMITS[name]) or None
     return result
 
 
@@ -154,25 +152,14 @@ async def _check_external_id_free(
 
 async def _flush(session: AsyncSession, external_id: str | None) -> None:
     """Flush; an external id taken meanwhile by another request is ``DUPLICATE_EXTERNAL_ID``."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == EXTERNAL_ID_CONSTRAINT:
-            raise _duplicate(external_id) from None
-        raise
+    await flush_unique(session, constraint=EXTERNAL_ID_CONSTRAINT, error=_duplicate(external_id))
 
 
 async def _locked(session: AsyncSession, customer_id: int, *, deleting: bool = False) -> Customer:
     """The customer, locked: ``FOR UPDATE`` to delete it (new rows referring to it wait,
     their key checks conflict), else ``FOR NO KEY UPDATE`` (orders, properties... of it
     can still be made meanwhile)."""
-    customer = await session.scalar(
-        select(Customer).where(Customer.id == customer_id).with_for_update(key_share=not deleting)
-    )
-    if customer is None:
-        raise NotFound(f"no customer with id {customer_id}", field=["id"])
-    return customer
+    return await locked(session, Customer, customer_id, what="customer", key_share=not deleting)
 
 
 async def create_customer(

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
@@ -25,24 +24,22 @@ from opsgraph.errors import (
     InvalidState,
     InvoiceAlreadyPaid,
     InvoiceHasPayments,
-    NotFound,
-    PropertyCustomerMismatch,
 )
 from opsgraph.models import (
-    Customer,
     Invoice,
     InvoiceNumberCounter,
     InvoiceStatus,
     Order,
     OrderStatus,
     Payment,
-    Property,
 )
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import MAX_MONEY, checked_money, checked_text
+from opsgraph.services.customer import lock_customer
+from opsgraph.services.property import check_property_of
+from opsgraph.services.rows import flush_unique, locked
 from opsgraph.services.transitions import INVOICE
 
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12,2)
 NUMBER_PREFIX = "INV"
 DEFAULT_PAYMENT_TERMS_DAYS = 30
 MAX_PAYMENT_TERMS_DAYS = 365
@@ -63,30 +60,6 @@ FIELDS = (
     "total",
 )
 LIVE_ORDER_INDEX = "uq_invoice_order_id_live"
-
-
-def checked_amount(value: Decimal, field: str, *, positive: bool = False) -> Decimal:
-    """A money amount as stored (two decimals); ``InvalidInput`` at ``field`` when it is not
-    a number, has more than two decimals, is negative (or zero, when ``positive``) or does
-    not fit NUMERIC(12,2)."""
-    if not value.is_finite():
-        raise InvalidInput(f"{field} must be a number", field=[field])
-    if positive and value <= 0:
-        raise InvalidInput(f"{field} must be more than 0, not {value}", field=[field])
-    if value < 0:
-        raise InvalidInput(f"{field} can't be negative ({value})", field=[field])
-    if value > MAX_MONEY:
-        raise InvalidInput(f"{field} must be at most {MAX_MONEY}", field=[field])
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"{field} has more than 2 decimals ({value})", field=[field])
-    return value.quantize(CENT)
-
-
-def constraint_of(error: IntegrityError) -> str | None:
-    """The name of the constraint an IntegrityError broke, if PostgreSQL said."""
-    diag = getattr(error.orig, "diag", None)
-    name: str | None = getattr(diag, "constraint_name", None)
-    return name
 
 
 def format_number(year: int, number: int) -> str:
@@ -147,15 +120,10 @@ def _check_dates(
 
 async def _add_invoice(session: AsyncSession, invoice: Invoice, actor: Principal) -> Invoice:
     session.add(invoice)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        if constraint_of(error) == LIVE_ORDER_INDEX:  # invoiced meanwhile
-            raise AlreadyInvoiced(
-                f"order {invoice.order_id} already has an invoice that is not void",
-                field=["orderId"],
-            ) from None
-        raise
+    invoiced_meanwhile = AlreadyInvoiced(
+        f"order {invoice.order_id} already has an invoice that is not void", field=["orderId"]
+    )
+    await flush_unique(session, constraint=LIVE_ORDER_INDEX, error=invoiced_meanwhile)
     source: dict[str, Any] = {} if invoice.order_id is None else {"order_id": invoice.order_id}
     record(
         session,
@@ -187,11 +155,11 @@ async def create_invoice(
     """A draft invoice. ``total`` may be left out (it is subtotal + tax); given, it must be
     exactly that."""
     actor.require("invoice:write")
-    subtotal = checked_amount(subtotal, "subtotal")
-    tax = checked_amount(tax, "tax")
+    subtotal = checked_money(subtotal, field="subtotal")
+    tax = checked_money(tax, field="tax")
     computed = subtotal + tax
     if total is not None:
-        total = checked_amount(total, "total")
+        total = checked_money(total, field="total")
         if total != computed:
             raise InvalidInput(
                 f"total ({total}) must be subtotal + tax ({subtotal} + {tax} = {computed})",
@@ -200,22 +168,9 @@ async def create_invoice(
     if computed > MAX_MONEY:
         raise InvalidInput(f"total must be at most {MAX_MONEY}", field=["total"])
     _check_dates(period_start, period_end, issued_date, due_date)
-    if await session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
-        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+    await lock_customer(session, customer_id)  # a racing customerDelete waits for us
     if property_id is not None:
-        # FOR SHARE: the property can't move to another customer before this commits
-        owner = await session.scalar(
-            select(Property.customer_id)
-            .where(Property.id == property_id)
-            .with_for_update(read=True)
-        )
-        if owner is None:
-            raise NotFound(f"no property with id {property_id}", field=["propertyId"])
-        if owner != customer_id:
-            raise PropertyCustomerMismatch(
-                f"property {property_id} belongs to another customer, not to {customer_id}",
-                field=["propertyId"],
-            )
+        await check_property_of(session, property_id, customer_id)
     invoice = Invoice(
         number=await next_invoice_number(session, issued_date.year),
         customer_id=customer_id,
@@ -266,9 +221,7 @@ async def create_invoice_from_order(
     if issued > due:
         raise InvalidInput(f"dueDate ({due}) is before issuedDate ({issued})", field=["dueDate"])
     # the order's lock makes two invoices of one order take turns (and waits for a cancel)
-    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
-    if order is None:
-        raise NotFound(f"no order with id {order_id}", field=["orderId"])
+    order = await locked(session, Order, order_id, what="order", field="orderId")
     if order.status == OrderStatus.cancelled.value:
         raise InvalidState(
             f"order {order_id} is cancelled: it can't be invoiced", field=["orderId"]
@@ -301,34 +254,45 @@ async def create_invoice_from_order(
 
 
 async def invoice_for_update(session: AsyncSession, invoice_id: int, *, field: str) -> Invoice:
-    """The invoice, locked until the transaction ends; ``NotFound`` at ``field``."""
-    invoice = await session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """The invoice, locked until the transaction ends (and read again, should this session
+    have it already); ``NotFound`` at ``field``."""
+    return await locked(
+        session, Invoice, invoice_id, what="invoice", field=field, populate_existing=True
     )
-    if invoice is None:
-        raise NotFound(f"no invoice with id {invoice_id}", field=[field])
-    return invoice
+
+
+def set_invoice_status(
+    session: AsyncSession,
+    actor: Principal,
+    invoice: Invoice,
+    status: InvoiceStatus,
+    action: str,
+    *,
+    field: str,
+    **extra: Any,
+) -> None:
+    """Move the (locked) invoice to ``status`` if ``transitions.INVOICE`` allows it
+    (``INVALID_TRANSITION`` at ``field`` otherwise) and record ``action`` with ``extra``."""
+    INVOICE.check(invoice.status, status.value, field=field)
+    before = snapshot(invoice, ("status",))
+    invoice.status = status.value
+    record(
+        session,
+        actor,
+        action,
+        "Invoice",
+        invoice.id,
+        before=before,
+        after=snapshot(invoice, ("status",)),
+        **extra,
+    )
 
 
 async def send_invoice(session: AsyncSession, *, invoice_id: int, actor: Principal) -> Invoice:
     """draft -> sent."""
     actor.require("invoice:write")
     invoice = await invoice_for_update(session, invoice_id, field="id")
-    INVOICE.check(invoice.status, InvoiceStatus.sent.value, field="id")
-    before = snapshot(invoice, ("status",))
-    invoice.status = InvoiceStatus.sent.value
-    record(
-        session,
-        actor,
-        "invoice.send",
-        "Invoice",
-        invoice.id,
-        before=before,
-        after=snapshot(invoice, ("status",)),
-    )
+    set_invoice_status(session, actor, invoice, InvoiceStatus.sent, "invoice.send", field="id")
     await session.flush()
     return invoice
 
@@ -338,9 +302,7 @@ async def void_invoice(
 ) -> Invoice:
     """draft or sent -> void; not once paid, nor while it has payments."""
     actor.require("invoice:write")
-    reason = (reason or "").strip()
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field=["reason"])
+    reason = checked_text(reason, field="reason", limit=MAX_REASON)
     invoice = await invoice_for_update(session, invoice_id, field="id")
     if invoice.status == InvoiceStatus.paid.value:
         raise InvoiceAlreadyPaid(
@@ -358,19 +320,9 @@ async def void_invoice(
             f"invoice {invoice.number} has {count} payment(s) of {paid} in all: it can't be voided",
             field=["id"],
         )
-    INVOICE.check(invoice.status, InvoiceStatus.void.value, field="id")
-    before = snapshot(invoice, ("status",))
-    invoice.status = InvoiceStatus.void.value
     extra: dict[str, Any] = {"reason": reason} if reason else {}
-    record(
-        session,
-        actor,
-        "invoice.void",
-        "Invoice",
-        invoice.id,
-        before=before,
-        after=snapshot(invoice, ("status",)),
-        **extra,
+    set_invoice_status(
+        session, actor, invoice, InvoiceStatus.void, "invoice.void", field="id", **extra
     )
     await session.flush()
     return invoice

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
@@ -31,7 +30,6 @@ from opsgraph.errors import (
     InsufficientStock,
     InvalidInput,
     NotFound,
-    PropertyCustomerMismatch,
 )
 from opsgraph.models import (
     Customer,
@@ -40,11 +38,13 @@ from opsgraph.models import (
     OrderLine,
     OrderStatus,
     Product,
-    Property,
     StockReason,
 )
 from opsgraph.services.audit import jsonable, record
-from opsgraph.services.product import MAX_MONEY, checked_money
+from opsgraph.services.checks import MAX_MONEY, checked_money, checked_text
+from opsgraph.services.customer import lock_customer
+from opsgraph.services.property import check_property_of
+from opsgraph.services.rows import flush_unique, locked
 from opsgraph.services.stock import lock_stock, move_stock
 from opsgraph.services.transitions import ORDER
 
@@ -85,31 +85,14 @@ def _checked_input(
             )
         price = line.unit_price
         if price is not None:
-            price = checked_money(price, field=_line_field(index, "unitPrice"), what="unit price")
+            price = checked_money(price, field=_line_field(index, "unitPrice"), label="unit price")
         checked.append(LineInput(line.product_id, line.quantity, price))
-    tax = checked_money(tax, field=["tax"], what="tax")
+    tax = checked_money(tax, field="tax")
     if external_id is not None:
-        external_id = external_id.strip()
-        if not external_id or len(external_id) > MAX_EXTERNAL_ID:
-            raise InvalidInput(
-                f"externalId must be 1-{MAX_EXTERNAL_ID} characters", field=["externalId"]
-            )
-    return checked, tax, external_id
-
-
-async def _check_property(session: AsyncSession, property_id: int, customer_id: int) -> None:
-    """The property exists and is the customer's (locked ``FOR SHARE``: it can't be moved
-    to another customer while the order is made)."""
-    owner = await session.scalar(
-        select(Property.customer_id).where(Property.id == property_id).with_for_update(read=True)
-    )
-    if owner is None:
-        raise NotFound(f"no property with id {property_id}", field=["propertyId"])
-    if owner != customer_id:
-        raise PropertyCustomerMismatch(
-            f"property {property_id} belongs to another customer, not to customer {customer_id}",
-            field=["propertyId"],
+        external_id = checked_text(
+            external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False
         )
+    return checked, tax, external_id
 
 
 async def _products(session: AsyncSession, lines: Sequence[LineInput]) -> dict[int, Any]:
@@ -207,11 +190,9 @@ async def create_order(
     actor.require("order:write")
     lines, tax, external_id = _checked_input(lines, tax, external_id)
     # FOR KEY SHARE: a customerDelete racing this order waits, then sees the order
-    customer = select(Customer.id).where(Customer.id == customer_id)
-    if await session.scalar(customer.with_for_update(read=True, key_share=True)) is None:
-        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+    await lock_customer(session, customer_id)
     if property_id is not None:
-        await _check_property(session, property_id, customer_id)
+        await check_property_of(session, property_id, customer_id)
     duplicate = DuplicateExternalId(
         f"an order with the external id {external_id!r} already exists", field=["externalId"]
     )
@@ -238,13 +219,8 @@ async def create_order(
         total=subtotal + tax,
     )
     session.add(order)
-    try:
-        await session.flush()
-    except IntegrityError as error:  # the external id was taken meanwhile
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == EXTERNAL_ID_CONSTRAINT:
-            raise duplicate from None
-        raise
+    # the external id may have been taken meanwhile
+    await flush_unique(session, constraint=EXTERNAL_ID_CONSTRAINT, error=duplicate)
     for line in priced:
         line.order_id = order.id
     session.add_all(priced)
@@ -273,13 +249,6 @@ async def create_order(
     return order
 
 
-async def _order_for_update(session: AsyncSession, order_id: int) -> Order:
-    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
-    if order is None:
-        raise NotFound(f"no order with id {order_id}", field=["id"])
-    return order
-
-
 async def change_order_status(
     session: AsyncSession, *, order_id: int, status: OrderStatus, actor: Principal
 ) -> Order:
@@ -287,7 +256,7 @@ async def change_order_status(
     (``INVALID_TRANSITION`` otherwise). Cancelling restores the stock of every line and
     takes the order off the customer's order_count."""
     actor.require("order:write")
-    order = await _order_for_update(session, order_id)
+    order = await locked(session, Order, order_id, what="order")
     ORDER.check(order.status, status.value, field="id")
     before = order.status
     extra: dict[str, Any] = {}

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
@@ -34,8 +33,10 @@ from opsgraph.models import (
     TransactionKind,
 )
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.invoice import checked_amount, constraint_of, invoice_for_update
-from opsgraph.services.transitions import INVOICE
+from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.invoice import invoice_for_update, set_invoice_status
+from opsgraph.services.rows import flush_unique
+from opsgraph.services.transaction import FIELDS as TRANSACTION_FIELDS
 
 MAX_REFERENCE = 100
 # how far in the future paidAt may be: clocks of callers differ a little
@@ -49,17 +50,6 @@ class RecordedPayment:
     payment: Payment
     invoice: Invoice
     transaction: FinancialTransaction
-
-
-def _checked_reference(reference: str) -> str:
-    reference = reference.strip()
-    if not reference:
-        raise InvalidInput("reference can't be blank", field=["reference"])
-    if len(reference) > MAX_REFERENCE:
-        raise InvalidInput(
-            f"reference must be at most {MAX_REFERENCE} characters", field=["reference"]
-        )
-    return reference
 
 
 def _checked_method(method: str) -> str:
@@ -116,9 +106,9 @@ async def record_payment(
     that invoice; booked as an ``income`` transaction on the day paid. The payment that
     pays the rest makes the invoice ``paid``."""
     actor.require("payment:write")
-    amount = checked_amount(amount, "amount", positive=True)
+    amount = checked_money(amount, field="amount", positive=True)
     method = _checked_method(method)
-    reference = _checked_reference(reference)
+    reference = checked_text(reference, field="reference", limit=MAX_REFERENCE, blank=False)
     paid_at = _checked_paid_at(paid_at, dt.datetime.now(dt.UTC))
 
     invoice = await invoice_for_update(session, invoice_id, field="invoiceId")
@@ -150,12 +140,7 @@ async def record_payment(
         created_by=actor.user_id,
     )
     session.add(payment)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        if constraint_of(error) == REFERENCE_CONSTRAINT:
-            raise duplicate from None
-        raise
+    await flush_unique(session, constraint=REFERENCE_CONSTRAINT, error=duplicate)
     transaction = FinancialTransaction(
         kind=TransactionKind.income.value,
         amount=amount,
@@ -183,21 +168,17 @@ async def record_payment(
         "transaction.create",
         "FinancialTransaction",
         transaction.id,
-        after=snapshot(transaction, ("kind", "amount", "occurred_on", "description")),
+        after=snapshot(transaction, TRANSACTION_FIELDS),
         payment_id=payment.id,
     )
     if paid + amount == invoice.total:
-        INVOICE.check(invoice.status, InvoiceStatus.paid.value, field="invoiceId")
-        before = snapshot(invoice, ("status",))
-        invoice.status = InvoiceStatus.paid.value
-        record(
+        set_invoice_status(
             session,
             actor,
+            invoice,
+            InvoiceStatus.paid,
             "invoice.pay",
-            "Invoice",
-            invoice.id,
-            before=before,
-            after=snapshot(invoice, ("status",)),
+            field="invoiceId",
             payment_id=payment.id,
         )
     await session.flush()

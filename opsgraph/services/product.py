@@ -1,5 +1,5 @@
 """Products: productCreate (with its stock level and ``initial`` movement), productUpdate,
-productDeactivate; the checks of SKUs and money every product and order path shares.
+productDeactivate; the check of SKUs.
 
 Every function flushes, never commits: the caller owns the transaction. Failures are
 ``DomainError``s with ``field`` the path into the GraphQL input (camelCase).
@@ -8,43 +8,26 @@ Every function flushes, never commits: the caller owns the transaction. Failures
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import DuplicateSku, InvalidInput, InvalidSku, InvalidState, NotFound
+from opsgraph.errors import DuplicateSku, InvalidInput, InvalidSku, InvalidState
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.models.product import SKU_PATTERN
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.rows import flush_unique, locked
 
 SKU = re.compile(SKU_PATTERN)
 SKU_CONSTRAINT = "uq_product_sku"
 MAX_NAME = 200
 MAX_DESCRIPTION = 5000
-# NUMERIC(12,2): ten digits before the point
-MAX_MONEY = Decimal("9999999999.99")
 MAX_QUANTITY = 2**31 - 1  # stock_level.quantity is an INTEGER
-CENT = Decimal("0.01")
 FIELDS = ("sku", "name", "description", "unit_price", "active")
-
-
-def checked_money(value: Decimal, *, field: Sequence[str], what: str = "amount") -> Decimal:
-    """An amount of money as stored: finite, not negative, at most 2 decimals and within
-    NUMERIC(12,2); a typed BAD_USER_INPUT naming ``field`` otherwise."""
-    if not value.is_finite():
-        raise InvalidInput(f"{what} must be a number, not {value}", field=field)
-    if value < 0:
-        raise InvalidInput(f"{what} must not be negative (got {value})", field=field)
-    if value > MAX_MONEY:
-        raise InvalidInput(f"{what} must be at most {MAX_MONEY} (got {value})", field=field)
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"{what} must have at most 2 decimals (got {value})", field=field)
-    return value.quantize(CENT) + 0  # + 0: no negative zero
 
 
 def checked_sku(raw: str, *, field: str = "sku") -> str:
@@ -58,24 +41,6 @@ def checked_sku(raw: str, *, field: str = "sku") -> str:
             field=[field],
         )
     return sku
-
-
-def _checked_name(raw: str) -> str:
-    name = raw.strip()
-    if not name:
-        raise InvalidInput("name must not be blank", field=["name"])
-    if len(name) > MAX_NAME:
-        raise InvalidInput(f"name must be at most {MAX_NAME} characters", field=["name"])
-    return name
-
-
-def _checked_description(raw: str) -> str:
-    description = raw.strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(
-            f"description must be at most {MAX_DESCRIPTION} characters", field=["description"]
-        )
-    return description
 
 
 def _duplicate(sku: str) -> DuplicateSku:
@@ -92,22 +57,7 @@ async def _check_sku_free(session: AsyncSession, sku: str, *, other_than: int | 
 
 async def _flush_sku(session: AsyncSession, sku: str) -> None:
     """Flush; a SKU taken meanwhile by a concurrent request is ``DuplicateSku``."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == SKU_CONSTRAINT:
-            raise _duplicate(sku) from None
-        raise
-
-
-async def product_for_update(session: AsyncSession, product_id: int, *, field: str) -> Product:
-    product = await session.scalar(
-        select(Product).where(Product.id == product_id).with_for_update()
-    )
-    if product is None:
-        raise NotFound(f"no product with id {product_id}", field=[field])
-    return product
+    await flush_unique(session, constraint=SKU_CONSTRAINT, error=_duplicate(sku))
 
 
 async def create_product(
@@ -124,9 +74,9 @@ async def create_product(
     ``initial`` movement that explains it (delta = the initial stock, even 0)."""
     actor.require("product:write")
     sku = checked_sku(sku)
-    name = _checked_name(name)
-    description = _checked_description(description)
-    price = checked_money(unit_price, field=["unitPrice"], what="unit price")
+    name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
+    description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
+    price = checked_money(unit_price, field="unitPrice", label="unit price")
     if not 0 <= initial_stock <= MAX_QUANTITY:
         raise InvalidInput(
             f"initial stock must be 0 or more (got {initial_stock})", field=["initialStock"]
@@ -172,17 +122,19 @@ async def update_product(
     checks as on create. Existing order lines keep the price they were sold at. Audited
     only when something changed."""
     actor.require("product:write")
-    product = await product_for_update(session, product_id, field="id")
+    product = await locked(session, Product, product_id, what="product")
     before = snapshot(product, FIELDS)
     changes: dict[str, Any] = {}
     if sku is not None:
         changes["sku"] = checked_sku(sku)
     if name is not None:
-        changes["name"] = _checked_name(name)
+        changes["name"] = checked_text(name, field="name", limit=MAX_NAME, blank=False)
     if description is not None:
-        changes["description"] = _checked_description(description)
+        changes["description"] = checked_text(
+            description, field="description", limit=MAX_DESCRIPTION
+        )
     if unit_price is not None:
-        changes["unit_price"] = checked_money(unit_price, field=["unitPrice"], what="unit price")
+        changes["unit_price"] = checked_money(unit_price, field="unitPrice", label="unit price")
     changed = {key: value for key, value in changes.items() if before[key] != snapshot_value(value)}
     if not changed:
         return product
@@ -216,7 +168,7 @@ async def deactivate_product(
     """``productDeactivate``: the product can't be ordered any more (its stock, movements
     and past orders stay). An already inactive product is ``INVALID_STATE``."""
     actor.require("product:write")
-    product = await product_for_update(session, product_id, field="id")
+    product = await locked(session, Product, product_id, what="product")
     if not product.active:
         raise InvalidState(f"product {product.sku} is already inactive", field=["id"])
     product.active = False

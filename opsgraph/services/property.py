@@ -29,11 +29,14 @@ from opsgraph.errors import (
     HasDependents,
     InvalidInput,
     NotFound,
+    PropertyCustomerMismatch,
     PropertyHasOpenInvoices,
 )
-from opsgraph.models import Customer, Invoice, InvoiceStatus, Order, OrderStatus, Property
+from opsgraph.models import Invoice, InvoiceStatus, Order, OrderStatus, Property
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.customer import PROPERTY_FIELDS, check_portal, optional_text, required_text
+from opsgraph.services.checks import checked_text
+from opsgraph.services.customer import PROPERTY_FIELDS, check_portal, lock_customer
+from opsgraph.services.rows import locked
 
 FIELDS = PROPERTY_FIELDS
 INPUT_NAMES = {
@@ -93,11 +96,11 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidInput("a property always belongs to a customer", field=[field])
             result[name] = value
         elif name == "label":
-            result[name] = required_text(value, field=field, limit=LIMITS[name])
+            result[name] = checked_text(value, field=field, limit=LIMITS[name], blank=False)
         elif name == "country":
             result[name] = checked_country(value)
-        else:
-            result[name] = optional_text(value, field=field, limit=LIMITS[name])
+        else:  # optional: blank is none
+            result[name] = checked_text(value, field=field, limit=LIMITS[name]) or None
     return result
 
 
@@ -107,24 +110,30 @@ async def _customer_kept(
     """The customer exists, locked ``FOR KEY SHARE``: it can't be deleted before this
     transaction ends (customerDelete locks it ``FOR UPDATE``), yet stays writable."""
     check_portal(actor, customer_id, field=field, what="customer")
-    found = await session.scalar(
-        select(Customer.id)
-        .where(Customer.id == customer_id)
-        .with_for_update(read=True, key_share=True)
+    await lock_customer(session, customer_id, field=field)
+
+
+async def check_property_of(session: AsyncSession, property_id: int, customer_id: int) -> None:
+    """The property exists and is the customer's, locked ``FOR SHARE``: it can't move to
+    another customer before this transaction ends (orderCreate, invoiceCreate)."""
+    owner = await session.scalar(
+        select(Property.customer_id).where(Property.id == property_id).with_for_update(read=True)
     )
-    if found is None:
-        raise NotFound(f"no customer with id {customer_id}", field=[field])
+    if owner is None:
+        raise NotFound(f"no property with id {property_id}", field=["propertyId"])
+    if owner != customer_id:
+        raise PropertyCustomerMismatch(
+            f"property {property_id} belongs to another customer, not to customer {customer_id}",
+            field=["propertyId"],
+        )
 
 
 async def _locked(session: AsyncSession, property_id: int, actor: Principal) -> Property:
     """The property, locked ``FOR UPDATE``: no order or invoice can be made for it (they
-    lock it ``FOR SHARE``) or refer to it (foreign key checks) until this ends."""
-    prop = await session.scalar(
-        select(Property).where(Property.id == property_id).with_for_update()
-    )
-    if prop is None or (actor.customer_id is not None and prop.customer_id != actor.customer_id):
-        raise NotFound(f"no property with id {property_id}", field=["id"])
-    return prop
+    lock it ``FOR SHARE``) or refer to it (foreign key checks) until this ends. A portal
+    user's scope is its own customer's properties."""
+    scope = [] if actor.customer_id is None else [Property.customer_id == actor.customer_id]
+    return await locked(session, Property, property_id, what="property", where=scope)
 
 
 async def create_property(

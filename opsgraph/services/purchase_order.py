@@ -40,13 +40,12 @@ from opsgraph.errors import (
 )
 from opsgraph.models import Customer, PurchaseOrder, PurchaseOrderState
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import checked_money, checked_text
 from opsgraph.services.transitions import PURCHASE_ORDER
 
 MAX_EXTERNAL_ID = 64
 MAX_SOURCE = 100
 MAX_DESCRIPTION = 20_000
-CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12,2)
 FINAL = frozenset({PurchaseOrderState.completed.value, PurchaseOrderState.cancelled.value})
 
 FIELDS = ("external_id", "customer_id", "source", "state", "description", "amount", "state_version")
@@ -62,28 +61,6 @@ def _writer(actor: Principal) -> None:
     actor.require("purchase_order:write")
     if actor.customer_id is not None:
         raise Forbidden("customer-portal users can't write purchase orders")
-
-
-def checked_amount(amount: Decimal, *, field: str = "amount") -> Decimal:
-    """A money amount: finite, not negative, at most 2 decimals, fits NUMERIC(12,2)."""
-    if not amount.is_finite():
-        raise InvalidInput(f"{amount} is not an amount", field=[field])
-    if amount < 0:
-        raise InvalidInput(f"the amount must not be negative, not {amount}", field=[field])
-    if amount > MAX_AMOUNT:
-        raise InvalidInput(f"the amount must be at most {MAX_AMOUNT}", field=[field])
-    if amount.quantize(CENT) != amount:
-        raise InvalidInput(f"the amount has more than 2 decimals: {amount}", field=[field])
-    return amount.quantize(CENT)
-
-
-def _text(value: str, limit: int, field: str, *, blank: bool = True) -> str:
-    value = value.strip()
-    if not blank and not value:
-        raise InvalidInput(f"{field} must not be blank", field=[field])
-    if len(value) > limit:
-        raise InvalidInput(f"{field} must be at most {limit} characters", field=[field])
-    return value
 
 
 async def _locked(session: AsyncSession, external_id: str) -> PurchaseOrder | None:
@@ -104,12 +81,13 @@ async def upsert_purchase_order(
 ) -> Upserted:
     """Create the purchase order ``external_id`` or update it (None: keep as it is)."""
     _writer(actor)
-    external_id = _text(external_id, MAX_EXTERNAL_ID, "externalId", blank=False)
-    amount = checked_amount(amount)
-    source = _text(source, MAX_SOURCE, "source") if source is not None else None
-    description = (
-        _text(description, MAX_DESCRIPTION, "description") if description is not None else None
-    )
+    external_id = checked_text(external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False)
+    amount = checked_money(amount, field="amount")
+    # None: kept as it is
+    if source is not None:
+        source = checked_text(source, field="source", limit=MAX_SOURCE)
+    if description is not None:
+        description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
     # FOR KEY SHARE: the customer can't be deleted under the purchase order
     customer_id = await session.scalar(
         select(Customer.id)

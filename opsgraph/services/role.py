@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import Conflict, InvalidInput, InvalidState, NotFound
+from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
+from opsgraph.services.checks import checked_text
+from opsgraph.services.rows import locked
 
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 MAX_DESCRIPTION = 1000
@@ -118,19 +120,11 @@ async def admins_kept(session: AsyncSession) -> AsyncIterator[None]:
 
 
 def _check_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(
-            f"description must be at most {MAX_DESCRIPTION} characters", field=["description"]
-        )
-    return description
+    return checked_text(description, field="description", limit=MAX_DESCRIPTION)
 
 
 async def _role_for_update(session: AsyncSession, role_id: int) -> Role:
-    role = await session.scalar(select(Role).where(Role.id == role_id).with_for_update())
-    if role is None:
-        raise NotFound(f"no role with id {role_id}", field=["id"])
-    return role
+    return await locked(session, Role, role_id, what="role")
 
 
 async def role_permissions(session: AsyncSession, role_id: int) -> set[str]:

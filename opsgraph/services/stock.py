@@ -20,6 +20,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.errors import InsufficientStock, InvalidInput, NotFound
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.services.audit import record
+from opsgraph.services.checks import checked_text
 from opsgraph.services.product import MAX_QUANTITY
 
 # what stockAdjust may write; initial, sale and cancellation are written by the system
@@ -45,12 +46,7 @@ def _checked_adjustment(delta: int, reason: str, note: str | None) -> str | None
         )
     if reason == StockReason.receipt and delta < 0:
         raise InvalidInput("a receipt adds stock: its delta must be positive", field=["delta"])
-    if note is None:
-        return None
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note must be at most {MAX_NOTE} characters", field=["note"])
-    return note or None
+    return checked_text(note, field="note", limit=MAX_NOTE) or None
 
 
 async def _apply(session: AsyncSession, product_id: int, delta: int) -> int | None:

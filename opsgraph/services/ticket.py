@@ -30,13 +30,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import Forbidden, Inactive, InvalidInput, NotFound, TicketClosed
+from opsgraph.errors import Forbidden, Inactive, InvalidInput, TicketClosed
 from opsgraph.models import Customer, Ticket, TicketPriority, TicketStatus, TimeEntry, User
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import checked_text
+from opsgraph.services.customer import lock_customer
+from opsgraph.services.rows import locked
 from opsgraph.services.transitions import TICKET
 
 MAX_SUBJECT = 200
@@ -82,11 +85,9 @@ async def _ticket(
 ) -> Ticket:
     """The ticket, locked (FOR UPDATE, or FOR SHARE when only its status must hold), if the
     actor may see it; ``NotFound`` otherwise, the same for absent and out of scope."""
-    query = select(Ticket).where(Ticket.id == ticket_id, *_scope(actor))
-    ticket = await session.scalar(query.with_for_update(read=share))
-    if ticket is None:
-        raise NotFound(f"no ticket with id {ticket_id}", field=[field])
-    return ticket
+    return await locked(
+        session, Ticket, ticket_id, what="ticket", field=field, where=_scope(actor), read=share
+    )
 
 
 def _open(ticket: Ticket, *, field: str = "id") -> None:
@@ -95,21 +96,11 @@ def _open(ticket: Ticket, *, field: str = "id") -> None:
 
 
 def _subject(subject: str) -> str:
-    subject = subject.strip()
-    if not subject:
-        raise InvalidInput("subject must not be blank", field=["subject"])
-    if len(subject) > MAX_SUBJECT:
-        raise InvalidInput(f"subject must be at most {MAX_SUBJECT} characters", field=["subject"])
-    return subject
+    return checked_text(subject, field="subject", limit=MAX_SUBJECT, blank=False)
 
 
 def _description(description: str) -> str:
-    description = description.strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(
-            f"description must be at most {MAX_DESCRIPTION} characters", field=["description"]
-        )
-    return description
+    return checked_text(description, field="description", limit=MAX_DESCRIPTION)
 
 
 def _priority(priority: str) -> str:
@@ -144,12 +135,9 @@ async def create_ticket(
     subject = _subject(subject)
     description = _description(description)
     priority = _priority(priority)
-    query = select(Customer.id).where(Customer.id == customer_id)
-    if _portal(actor):
-        query = query.where(Customer.id == actor.customer_id)
     # FOR KEY SHARE: the customer can't be deleted under the new ticket
-    if await session.scalar(query.with_for_update(read=True, key_share=True)) is None:
-        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+    scope = [Customer.id == actor.customer_id] if _portal(actor) else []
+    await lock_customer(session, customer_id, scope=scope)
     ticket = Ticket(
         customer_id=customer_id,
         subject=subject,
@@ -226,9 +214,7 @@ async def assign_ticket(
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     # FOR SHARE: the user can't be deactivated until this assignment is committed
-    user = await session.scalar(select(User).where(User.id == user_id).with_for_update(read=True))
-    if user is None:
-        raise NotFound(f"no user with id {user_id}", field=["userId"])
+    user = await locked(session, User, user_id, what="user", field="userId", read=True)
     if not user.is_active:
         raise Inactive(f"user {user.username!r} is deactivated", field=["userId"])
     if user.customer_id is not None:
@@ -270,9 +256,7 @@ async def log_time(
             f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",
             field=["minutes"],
         )
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note must be at most {MAX_NOTE} characters", field=["note"])
+    note = checked_text(note, field="note", limit=MAX_NOTE)
     if started_at is not None:
         if started_at.tzinfo is None or started_at.utcoffset() is None:
             raise InvalidInput("startedAt needs a UTC offset", field=["startedAt"])

@@ -18,13 +18,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import BookedByPayment, Forbidden, InvalidInput, NotFound
+from opsgraph.errors import BookedByPayment, Forbidden, InvalidInput
 from opsgraph.models import FinancialTransaction, TransactionKind
 from opsgraph.services.audit import record, snapshot
+from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.rows import locked
 
 FIELDS = ("kind", "amount", "occurred_on", "description")
 INPUT_NAMES = {
@@ -33,25 +35,8 @@ INPUT_NAMES = {
     "occurred_on": "occurredOn",
     "description": "description",
 }
-MAX_AMOUNT = Decimal("9999999999.99")
-CENT = Decimal("0.01")
 MAX_DESCRIPTION = 2000
 KINDS = frozenset(kind.value for kind in TransactionKind)
-
-
-def checked_amount(value: Decimal | None, *, field: str = "amount") -> Decimal:
-    """An amount as stored: finite, more than zero, at most 2 decimals, fits NUMERIC(12,2)."""
-    if value is None:
-        raise InvalidInput("amount is required", field=[field])
-    if not value.is_finite():
-        raise InvalidInput(f"amount must be a number, not {value}", field=[field])
-    if value <= 0:
-        raise InvalidInput(f"amount must be more than zero (got {value})", field=[field])
-    if value > MAX_AMOUNT:
-        raise InvalidInput(f"amount must be at most {MAX_AMOUNT} (got {value})", field=[field])
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"amount must have at most 2 decimals (got {value})", field=[field])
-    return value.quantize(CENT)
 
 
 def checked(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,7 +45,9 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         field = INPUT_NAMES[name]
         if name == "amount":
-            result[name] = checked_amount(value, field=field)
+            if value is None:
+                raise InvalidInput("amount is required", field=[field])
+            result[name] = checked_money(value, field=field, positive=True)
         elif name == "kind":
             if value not in KINDS:
                 raise InvalidInput(f"kind must be one of {', '.join(sorted(KINDS))}", field=[field])
@@ -70,12 +57,7 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidInput("occurredOn is required", field=[field])
             result[name] = value
         else:
-            description = (value or "").strip()
-            if len(description) > MAX_DESCRIPTION:
-                raise InvalidInput(
-                    f"description must be at most {MAX_DESCRIPTION} characters", field=[field]
-                )
-            result[name] = description
+            result[name] = checked_text(value, field=field, limit=MAX_DESCRIPTION)
     return result
 
 
@@ -87,13 +69,9 @@ def _writer(actor: Principal) -> None:
 
 async def _unbooked(session: AsyncSession, transaction_id: int) -> FinancialTransaction:
     """The transaction, locked; ``BOOKED_BY_PAYMENT`` if a payment booked it."""
-    found = await session.scalar(
-        select(FinancialTransaction)
-        .where(FinancialTransaction.id == transaction_id)
-        .with_for_update()
+    found = await locked(
+        session, FinancialTransaction, transaction_id, what="financial transaction"
     )
-    if found is None:
-        raise NotFound(f"no financial transaction with id {transaction_id}", field=["id"])
     if found.payment_id is not None:
         raise BookedByPayment(
             f"transaction {transaction_id} was booked by payment {found.payment_id}: it "

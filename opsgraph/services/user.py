@@ -34,7 +34,9 @@ from opsgraph.errors import (
 )
 from opsgraph.models import RefreshToken, Role, User, UserRole
 from opsgraph.services.audit import audit
+from opsgraph.services.checks import checked_text
 from opsgraph.services.role import admins_kept, ensure_builtin_roles
+from opsgraph.services.rows import locked
 from opsgraph.settings import Settings
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -60,12 +62,7 @@ def normalise_email(raw: str, *, field: str = "email") -> str:
 
 
 def _check_full_name(full_name: str) -> str:
-    full_name = full_name.strip()
-    if len(full_name) > MAX_FULL_NAME:
-        raise InvalidInput(
-            f"full name must be at most {MAX_FULL_NAME} characters", field=["fullName"]
-        )
-    return full_name
+    return checked_text(full_name, field="fullName", limit=MAX_FULL_NAME, label="full name")
 
 
 def _check_new_password(password: str, min_length: int, *, field: str) -> None:
@@ -257,10 +254,7 @@ async def ensure_bootstrap_admin(
 
 
 async def _user_for_update(session: AsyncSession, user_id: int, *, field: str = "id") -> User:
-    user = await session.scalar(select(User).where(User.id == user_id).with_for_update())
-    if user is None:
-        raise NotFound(f"no user with id {user_id}", field=[field])
-    return user
+    return await locked(session, User, user_id, what="user", field=field)
 
 
 async def _end_sessions(

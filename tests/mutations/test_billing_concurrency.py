@@ -159,3 +159,36 @@ async def test_one_order_invoiced_at_once_ten_times_gets_one_invoice(live: LiveA
     assert (
         await scalar(live, "SELECT last_number FROM invoice_number_counter WHERE year = 2026") == 1
     )
+
+
+async def test_50_identical_payments_with_one_idempotency_key_pay_once(live: LiveApi) -> None:
+    """The same paymentRecord 50 times at once, all with one Idempotency-Key: one payment
+    and one income booking; every response is the first one's (49 say they are replays)."""
+    _, invoice = await make_customer_and_invoice(live)
+    variables = {
+        "input": {
+            "invoiceId": gid("Invoice", invoice),
+            "amount": "250.00",
+            "method": "CARD",
+            "reference": "once-only",
+        }
+    }
+    responses = await asyncio.gather(
+        *(live.gql(PAY, variables, **{"Idempotency-Key": "pay-once"}) for _ in range(50))
+    )
+    [first, *_] = found = payloads(list(responses), "paymentRecord")
+    assert first["errors"] == []
+    assert all(payload == first for payload in found)
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 49
+    assert await scalar(live, "SELECT count(*) FROM payment WHERE invoice_id = :i", i=invoice) == 1
+    assert (
+        await scalar(
+            live,
+            "SELECT count(*) FROM financial_transaction t JOIN payment p ON p.id = t.payment_id "
+            "WHERE p.invoice_id = :i",
+            i=invoice,
+        )
+        == 1
+    )
+    paid = await scalar(live, "SELECT sum(amount) FROM payment WHERE invoice_id = :i", i=invoice)
+    assert paid == Decimal("250.00")

@@ -333,7 +333,13 @@ REFUSALS: list[tuple[str, Change, str, list[str], str]] = [
         ["externalId"],
         "ERP-1",
     ),
-    ("blank external id", lambda w: {"externalId": "  "}, "BAD_USER_INPUT", ["externalId"], "1-64"),
+    (
+        "blank external id",
+        lambda w: {"externalId": "  "},
+        "BAD_USER_INPUT",
+        ["externalId"],
+        "blank",
+    ),
     (
         "dry run of an order without the stock",
         lambda w: {"lines": [line(w.salt, 5)], "dryRun": True},
