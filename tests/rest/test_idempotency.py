@@ -239,3 +239,87 @@ async def test_fifty_identical_requests_at_once_run_once(live: LiveApi) -> None:
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "role.create")
         )
         assert events == 1
+
+
+async def test_an_api_key_has_keys_of_its_own(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    made = await client.post(
+        "/graphql",
+        json={
+            "query": """mutation { apiKeyCreate(input: {name: "erp",
+                scopes: ["role:write", "customer:read"]}) { secret errors { code } } }"""
+        },
+    )
+    secret = made.json()["data"]["apiKeyCreate"]["secret"]
+    with_key = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(
+        transport=client._transport, base_url="http://testserver"
+    ) as integration:
+        first = await post(integration, CREATE_ROLE, {"name": "by-key"}, key="k1", **with_key)
+        again = await post(integration, CREATE_ROLE, {"name": "by-key"}, key="k1", **with_key)
+    assert first.json()["data"]["roleCreate"]["errors"] == []
+    assert again.headers["idempotent-replayed"] == "true"
+    scope = await session.scalar(select(IdempotencyKey.scope).where(IdempotencyKey.key == "k1"))
+    assert scope is not None
+    assert scope.startswith("api_key:")
+
+
+async def test_which_operation_of_a_document_counts(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    document = f"query Read {{ permissions }} {CREATE_ROLE.replace('mutation(', 'mutation Make(')}"
+    read = await client.post(
+        "/graphql",
+        json={"query": document, "operationName": "Read"},
+        headers={"Idempotency-Key": "doc-key"},
+    )
+    assert "permissions" in read.json()["data"]
+    assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    make = await client.post(
+        "/graphql",
+        json={"query": document, "operationName": "Make", "variables": {"name": "made"}},
+        headers={"Idempotency-Key": "doc-key"},
+    )
+    assert make.json()["data"]["roleCreate"]["errors"] == []
+    assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+
+
+async def test_bad_documents_and_bad_credentials_keep_no_key(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    broken = await post(client, "mutation { roleCreate(", key="broken")
+    assert broken.json()["errors"][0]["message"].startswith("Syntax Error")
+    stale = await post(
+        anon_client, CREATE_ROLE, {"name": "stale"}, key="stale", Authorization="Bearer nope"
+    )
+    assert stale.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+async def test_expired_keys_of_anyone_are_cleared_on_the_way(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    for index in range(3):
+        session.add(
+            IdempotencyKey(
+                scope="user:999999",
+                key=f"old-{index}",
+                request_hash="x",
+                response={},
+                expires_at=past,
+            )
+        )
+    session.add(
+        IdempotencyKey(
+            scope="user:999999", key="young", request_hash="x", response={}, expires_at=later
+        )
+    )
+    await session.flush()
+    await post(client, CREATE_ROLE, {"name": "sweeper"}, key="sweep")
+    left = await session.scalars(
+        select(IdempotencyKey.key).where(IdempotencyKey.scope == "user:999999")
+    )
+    assert left.all() == ["young"]
