@@ -35,7 +35,7 @@ async def test_history_lists_the_entitys_own_events(
 ) -> None:
     created = []
     for name in ("auditor-one", "auditor-two"):
-        data = (await gql(CREATE_ROLE, {"name": name}))["data"]
+        data = (await gql(CREATE_ROLE, {"name": name}, **{"X-Request-ID": f"req-{name}"}))["data"]
         assert data["roleCreate"]["errors"] == []
         created.append(data["roleCreate"]["role"]["id"])
     update = """mutation($id: ID!) { roleUpdate(input: {id: $id, description: "reads"}) {
@@ -53,6 +53,7 @@ async def test_history_lists_the_entitys_own_events(
     assert [e["action"] for e in events] == ["role.create", "role.update"]  # oldest first
     assert {e["entityType"] for e in events} == {"Role"}
     assert events[0]["actor"] == {"username": "test-admin"}
+    assert events[0]["requestId"] == "req-auditor-one"  # the request that made the change
     assert events[1]["changes"]["description"] == {"from": "", "to": "reads"}
     other = (await gql(HISTORY, {"id": created[1]}))["data"]["node"]["history"]
     assert [edge["node"]["action"] for edge in other["edges"]] == ["role.create"]
