@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,14 +53,14 @@ async def in_transaction(
     dry_run: bool = False,
 ) -> T | list[UserError]:
     """Run ``call`` in the request's transaction: its result, or the expected failure as
-    payload errors (the transaction rolled back, nothing changed)."""
+    payload errors (the transaction rolled back, nothing changed). After a change the
+    request's loaders start afresh: nothing read before it stands in for the rows now."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             block = context.dry_run() if dry_run else context.transaction()
             async with block as session:
                 result = await call(session)
                 await session.flush()
-                return result
         except (Unauthenticated, Forbidden):
             raise
         except DomainError as error:
@@ -70,15 +69,15 @@ async def in_transaction(
             if attempt == ATTEMPTS or not retryable(error):
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter
+        else:
+            context.loaders.forget()
+            return result
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def load(info: Info, entity: str, key: int) -> Any:
-    """The row of ``entity`` as it is now (not as this request may have loaded it before)."""
-    loader = info.context.loaders.by_key(entity)
-    with suppress(KeyError):  # not loaded yet
-        loader.clear(key)
-    return await loader.load(key)
+    """The row of ``entity`` with this key, through the request's loaders."""
+    return await info.context.loaders.by_key(entity).load(key)
 
 
 async def mutate(
@@ -95,7 +94,6 @@ async def mutate(
     done = await in_transaction(info.context, lambda session: work(session, actor), dry_run=dry_run)
     if isinstance(done, list):
         return payload(errors=done)
-    info.context.loaders.forget()
     fields = {}
     for name, value in shape(done).items():
         fields[name] = (

@@ -426,3 +426,23 @@ async def test_write_permissions_are_needed(
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert needs in error["message"]
     assert await state(session) == before
+
+
+async def test_each_mutation_of_a_document_reads_the_rows_as_it_left_them(
+    gql: GraphQLClient,
+) -> None:
+    """Mutations of one document run in turn; what one read (the stock level through its
+    product) must not stand in for the rows after the next one changed them."""
+    product, _ = await make_product(gql, "FRESH-1", stock=10)
+    body = await gql(
+        """mutation($id: ID!) {
+          a: stockAdjust(input: {productId: $id, delta: -3, reason: ADJUSTMENT}) {
+            product { stockLevel { quantity } } errors { code } }
+          b: stockAdjust(input: {productId: $id, delta: -4, reason: ADJUSTMENT}) {
+            product { stockLevel { quantity } } errors { code } }
+        }""",
+        {"id": product},
+    )
+    assert "errors" not in body, body
+    assert body["data"]["a"]["product"]["stockLevel"] == {"quantity": 7}
+    assert body["data"]["b"]["product"]["stockLevel"] == {"quantity": 3}
