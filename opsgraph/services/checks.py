@@ -1,4 +1,4 @@
-"""The input checks every service shares: money amounts and free text.
+"""The input checks every service shares: money amounts, free text and email addresses.
 
 Each returns the value as stored, or raises ``InvalidInput`` (``BAD_USER_INPUT``) at
 ``field``: the path into the GraphQL input, given by the caller (``"amount"`` or
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+
+from email_validator import EmailNotValidError, validate_email
 
 from opsgraph.errors import InvalidInput
 
@@ -63,3 +65,14 @@ def checked_text(
     if len(text) > limit:
         raise InvalidInput(f"{what} must be at most {limit} characters", field=path)
     return text
+
+
+def checked_email(
+    raw: str, *, field: str = "email", error: type[InvalidInput] = InvalidInput
+) -> str:
+    """The address as stored: validated (no deliverability lookup), normalised, lower
+    case; ``error`` (by default ``InvalidInput``) at ``field`` otherwise."""
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise error(f"email {raw!r} is not valid: {exc}", field=[field]) from None

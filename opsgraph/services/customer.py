@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +36,7 @@ from opsgraph.errors import (
 )
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import checked_email, checked_text
 from opsgraph.services.rows import flush_unique, locked
 
 FIELDS = ("external_id", "name", "email", "phone", "org_no")
@@ -72,10 +71,7 @@ def normalise_email(raw: str | None) -> str | None:
     """The address as stored (normalised, lower case), None for none; ``INVALID_EMAIL``."""
     if raw is None or not raw.strip():
         return None
-    try:
-        address = validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise InvalidEmail(f"email {raw!r} is not valid: {exc}", field=["email"]) from None
+    address = checked_email(raw, error=InvalidEmail)
     if len(address) > LIMITS["email"]:
         raise InvalidEmail(f"email must be at most {LIMITS['email']} characters", field=["email"])
     return address

@@ -12,7 +12,6 @@ import re
 import uuid
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +33,7 @@ from opsgraph.errors import (
 )
 from opsgraph.models import RefreshToken, Role, User, UserRole
 from opsgraph.services.audit import audit
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import checked_email, checked_text
 from opsgraph.services.role import admins_kept, ensure_builtin_roles
 from opsgraph.services.rows import locked
 from opsgraph.settings import Settings
@@ -52,13 +51,6 @@ class WrongPassword(DomainError):
 
     def __init__(self) -> None:
         super().__init__("The current password is wrong.", field=["currentPassword"])
-
-
-def normalise_email(raw: str, *, field: str = "email") -> str:
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"email {raw!r} is not valid: {exc}", field=[field]) from None
 
 
 def _check_full_name(full_name: str) -> str:
@@ -121,7 +113,7 @@ async def create_user(
             "username must be 2-64 characters: letters, digits, '.', '_' or '-'",
             field=["username"],
         )
-    address = normalise_email(email)
+    address = checked_email(email)
     full_name = _check_full_name(full_name)
     _check_new_password(password, min_password_length, field="password")
     role_ids = await ensure_builtin_roles(session)
@@ -286,7 +278,7 @@ async def update_user(
     user = await _user_for_update(session, user_id)
     changes: dict[str, Any] = {}
     if email is not None:
-        address = normalise_email(email)
+        address = checked_email(email)
         if address != user.email:
             await _check_free(session, username=None, email=address, other_than=user.id)
             changes["email"] = {"from": user.email, "to": address}
