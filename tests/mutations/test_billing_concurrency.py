@@ -15,7 +15,13 @@ from sqlalchemy import text
 
 from opsgraph.models import Customer, Invoice
 from tests.conftest import LiveApi
-from tests.mutations.test_invoice import CREATE, FROM_ORDER, create_input, gid, make_order
+from tests.mutations.helpers import gid
+from tests.mutations.test_invoice import (
+    CREATE,
+    FROM_ORDER,
+    create_input,
+    make_order,
+)
 from tests.mutations.test_payment import PAY
 
 PAYMENTS = 200

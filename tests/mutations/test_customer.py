@@ -19,7 +19,6 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.models import (
-    AuditEvent,
     Customer,
     Invoice,
     Order,
@@ -31,6 +30,7 @@ from opsgraph.models import (
 )
 from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi, create_and_sign_in
+from tests.mutations.helpers import events, gid, refused
 
 ERRORS = "errors { code message field }"
 CUSTOMER = "id externalId name email phone orgNo orderCount"
@@ -76,16 +76,6 @@ async def state(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def refused(body: dict[str, Any], mutation: str, *objects: str) -> dict[str, Any]:
-    """The one payload error of a refused mutation (its objects null)."""
-    assert "errors" not in body, body
-    payload = body["data"][mutation]
-    for name in objects:
-        assert payload[name] is None, payload
-    [error] = payload["errors"]
-    return dict(error)
-
-
 def ok(body: dict[str, Any], mutation: str) -> dict[str, Any]:
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"][mutation]
@@ -101,13 +91,6 @@ def forbidden(body: dict[str, Any]) -> None:
 
 def actions(history: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(edge["node"]["action"], edge["node"]["changes"]) for edge in history["edges"]]
-
-
-async def events(session: AsyncSession, action: str) -> list[AuditEvent]:
-    found = await session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    )
-    return list(found.all())
 
 
 # --- test data, written straight to the database --------------------------------------------
@@ -173,10 +156,6 @@ async def make_invoice(
     )
     assert invoice_id is not None
     return invoice_id
-
-
-def gid(type_name: str, pk: int) -> str:
-    return to_global_id(type_name, pk)
 
 
 async def sign_in(

@@ -15,9 +15,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.models import AuditEvent, Customer, Invoice, Order, OrderLine, Product, Property
-from opsgraph.schema.node import to_global_id
 from opsgraph.services import invoice as invoice_service
 from tests.conftest import GraphQLClient, create_and_sign_in
+from tests.mutations.helpers import gid
 
 ISSUED = dt.date(2026, 5, 1)
 INVOICE_FIELDS = """id number status periodStart periodEnd issuedDate dueDate subtotal tax
@@ -33,10 +33,6 @@ SEND = """mutation($id: ID!) { invoiceSend(input: {id: $id}) {
 VOID = """mutation($id: ID!, $reason: String) { invoiceVoid(input: {id: $id, reason: $reason}) {
   invoice { id status } errors { code message field } } }"""
 LINES = """query($id: ID!) { node(id: $id) { ... on Invoice { lines { totalCount } } } }"""
-
-
-def gid(type_name: str, pk: int) -> str:
-    return to_global_id(type_name, pk)
 
 
 # --- test data -------------------------------------------------------------------------

@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opsgraph.models import Customer, Property
 from opsgraph.schema.node import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient
+from tests.mutations.helpers import events, refused
 from tests.mutations.test_product import (
     DEACTIVATE,
     ERRORS,
     caller_without,
-    events,
     make_product,
-    refused,
     state,
 )
 

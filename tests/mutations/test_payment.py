@@ -14,10 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import GraphQLClient, create_and_sign_in
+from tests.mutations.helpers import gid
 from tests.mutations.test_invoice import (
     audit_events,
     billing_state,
-    gid,
     invoice_row,
     make_customer,
     make_invoice,

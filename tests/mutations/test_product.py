@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opsgraph.models import AuditEvent
 from opsgraph.schema.node import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient, create_and_sign_in
+from tests.mutations.helpers import events, refused
 
 ERRORS = "errors { code message field }"
 PRODUCT = "id sku name description unitPrice active stockLevel { quantity }"
@@ -79,23 +79,6 @@ async def caller_without(
 ) -> dict[str, str]:
     """The headers of an accountant: no product, stock or order write permission."""
     return await create_and_sign_in(anon_client, session_factory, "counter", ["accountant"])
-
-
-async def events(session: AsyncSession, action: str) -> list[AuditEvent]:
-    found = await session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    )
-    return list(found.all())
-
-
-def refused(body: dict[str, Any], mutation: str, *objects: str) -> dict[str, Any]:
-    """The one payload error of a refused mutation (its objects null)."""
-    assert "errors" not in body, body
-    payload = body["data"][mutation]
-    for name in objects:
-        assert payload[name] is None, payload
-    [error] = payload["errors"]
-    return dict(error)
 
 
 # --- productCreate ----------------------------------------------------------------------

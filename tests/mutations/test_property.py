@@ -16,20 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opsgraph.models import Invoice, Property
 from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi
+from tests.mutations.helpers import events, gid, refused
 from tests.mutations.test_customer import (
     ERRORS,
     HISTORY,
     actions,
-    events,
     forbidden,
-    gid,
     make_customer,
     make_invoice,
     make_order,
     make_property,
     ok,
     portal_writer,
-    refused,
     sign_in,
     state,
 )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opsgraph.models import AuditEvent, Customer, PurchaseOrder
 from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi, create_and_sign_in
+from tests.mutations.helpers import events, payload_of, refused
 
 PO_FIELDS = """id externalId source state description amount stateVersion availableTransitions
   customer { id externalId }"""
@@ -72,27 +73,6 @@ async def state(session: AsyncSession) -> dict[str, Any]:
     rows = await session.execute(text("SELECT * FROM purchase_order ORDER BY id"))
     audits = await session.scalar(select(func.count()).select_from(AuditEvent))
     return {"rows": [tuple(row) for row in rows], "audit": audits}
-
-
-async def events(session: AsyncSession, action: str) -> list[AuditEvent]:
-    found = await session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    )
-    return list(found.all())
-
-
-def payload_of(body: dict[str, Any], name: str) -> dict[str, Any]:
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"][name]
-    return payload
-
-
-def refused(body: dict[str, Any], name: str) -> dict[str, Any]:
-    payload = payload_of(body, name)
-    [error] = payload["errors"]
-    assert all(value is None for key, value in payload.items() if key != "errors"), payload
-    result: dict[str, Any] = error
-    return result
 
 
 def upsert_input(**fields: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opsgraph.models import AuditEvent, Customer, Ticket, TimeEntry, User
 from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, create_and_sign_in
+from tests.mutations.helpers import events, gid, payload_of, refused
 
 PORTAL_FIELDS = """id subject description status priority resolvedAt availableTransitions
   customer { id }"""
@@ -90,10 +91,6 @@ async def make_user(
     return user_id
 
 
-def gid(type_name: str, pk: int) -> str:
-    return to_global_id(type_name, pk)
-
-
 async def state(session: AsyncSession) -> dict[str, Any]:
     """Every ticket and time entry row and the audit trail's size: what a refused
     mutation must leave as it was."""
@@ -105,28 +102,6 @@ async def state(session: AsyncSession) -> dict[str, Any]:
         "entries": [tuple(row) for row in entries],
         "audit": audits,
     }
-
-
-async def events(session: AsyncSession, action: str) -> list[AuditEvent]:
-    found = await session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    )
-    return list(found.all())
-
-
-def payload_of(body: dict[str, Any], name: str) -> dict[str, Any]:
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"][name]
-    return payload
-
-
-def refused(body: dict[str, Any], name: str) -> dict[str, Any]:
-    """The one error of a refused mutation (whose object is null)."""
-    payload = payload_of(body, name)
-    [error] = payload["errors"]
-    assert all(value is None for key, value in payload.items() if key != "errors"), payload
-    result: dict[str, Any] = error
-    return result
 
 
 async def top_error(

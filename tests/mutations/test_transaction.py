@@ -17,17 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from opsgraph.models import FinancialTransaction, Payment
 from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient
+from tests.mutations.helpers import events, gid, refused
 from tests.mutations.test_customer import (
     ERRORS,
     HISTORY,
     actions,
-    events,
     forbidden,
-    gid,
     make_customer,
     make_invoice,
     ok,
-    refused,
     sign_in,
     state,
 )
