@@ -12,6 +12,7 @@ from opsgraph.models.purchase_order import PurchaseOrder, PurchaseOrderState
 from opsgraph.models.session import LoginAttempt, RefreshToken
 from opsgraph.models.ticket import Ticket, TicketPriority, TicketStatus, TimeEntry
 from opsgraph.models.transaction import FinancialTransaction, TransactionKind
+from opsgraph.models.trusted_document import DocumentSource, TrustedDocument
 from opsgraph.models.user import ApiKey, Role, RolePermission, User, UserRole
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Customer",
+    "DocumentSource",
     "FinancialTransaction",
     "IdempotencyKey",
     "Invoice",
@@ -45,6 +47,7 @@ __all__ = [
     "TicketStatus",
     "TimeEntry",
     "TransactionKind",
+    "TrustedDocument",
     "User",
     "UserRole",
 ]
