@@ -26,6 +26,7 @@ from opsgraph.rest.auth import token
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
+from opsgraph.rest.trusted_documents import TrustedDocuments
 from opsgraph.schema.root import MASKED_MESSAGE, schema
 from opsgraph.settings import ConfigError, Settings, get_settings
 
@@ -33,14 +34,16 @@ log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQLOverHTTP[Context, None]):
-    """Strawberry's view held to GraphQL over HTTP (rest/graphql_http.py), with our context
-    and the offline GraphiQL explorer (rest/graphiql.py) for browsers."""
+    """Strawberry's view held to GraphQL over HTTP (rest/graphql_http.py), with our context,
+    persisted queries and trusted documents (rest/trusted_documents.py) and the offline
+    GraphiQL explorer (rest/graphiql.py) for browsers."""
 
     masked_message = MASKED_MESSAGE
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
+        self.documents = TrustedDocuments(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return explorer_page(request, cdn=self.settings.graphiql_cdn)

@@ -48,6 +48,9 @@ CODES: tuple[str, ...] = (
     # idempotency keys (opsgraph.services.idempotency)
     "IDEMPOTENCY_IN_PROGRESS",
     "IDEMPOTENCY_KEY_REUSED",
+    # trusted documents (opsgraph.rest.trusted_documents)
+    "PERSISTED_QUERY_NOT_FOUND",
+    "DOCUMENT_NOT_TRUSTED",
 )
 
 
@@ -218,3 +221,25 @@ class IdempotencyInProgress(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class PersistedQueryNotFound(NotFound):
+    """A persisted query's hash that names no stored document. Message and code are the
+    ones Apollo's clients look for before they send the document itself."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class DocumentNotTrusted(Forbidden):
+    """A document that is not registered, sent while only registered documents run."""
+
+    code = "DOCUMENT_NOT_TRUSTED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only registered documents run on this server: this document is not registered "
+            "(opsgraph documents register)."
+        )

@@ -36,6 +36,11 @@ class JwtAlgorithm(StrEnum):
     EdDSA = "EdDSA"  # signs with OPSGRAPH_JWT_PRIVATE_KEY (PEM, Ed25519)
 
 
+class TrustedDocumentsMode(StrEnum):
+    open = "open"  # any document runs; persisted queries (APQ) work and are stored
+    registered = "registered"  # only documents registered with `opsgraph documents register`
+
+
 class ConfigError(ValueError):
     """A setting is missing or wrong; the message is one line meant for the operator."""
 
@@ -103,6 +108,23 @@ class Settings(BaseSettings):
         le=300,
         description="how long a repeat waits for the first request with its Idempotency-Key "
         "to finish before it gets IDEMPOTENCY_IN_PROGRESS",
+    )
+    # --- trusted documents --------------------------------------------------------------
+    trusted_documents: TrustedDocumentsMode = Field(
+        default=TrustedDocumentsMode.open,
+        description="open: any document runs, persisted queries are stored automatically; "
+        "registered: only documents registered with `opsgraph documents register` run",
+    )
+    trusted_documents_admin_bypass: bool = Field(
+        default=True,
+        description="in the registered mode, signed-in users holding user:admin (not API "
+        "keys) may still send any document, e.g. from GraphiQL",
+    )
+    apq_max_documents: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="automatic persisted queries kept at most (open mode; 0 stores none)",
     )
 
     @field_validator("cors_origins", mode="before")

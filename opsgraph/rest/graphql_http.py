@@ -15,6 +15,9 @@ through the view's hooks, what the specification asks for beyond that:
 * GET runs queries only: a mutation over GET is 405 with ``Allow: POST``.
 * POST bodies must be ``application/json`` in UTF-8 (else 415) and a JSON object (else 400);
   more than 1 MiB is 413; batching stays off.
+* persisted queries and the allow-list of trusted documents (opsgraph.rest.trusted_documents),
+  when the view has ``documents``: the document is resolved from its hash before Strawberry
+  parses it.
 * every HTTP-level error is a JSON body ``{"errors": [{"message", "extensions": {"code"}}]}``
   with a plain message, never a traceback.
 """
@@ -38,6 +41,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from opsgraph.errors import DomainError
 from opsgraph.rest.idempotency import (
     IDEMPOTENCY_HEADER,
     Refused,
@@ -45,6 +49,7 @@ from opsgraph.rest.idempotency import (
     is_mutation,
     run_idempotent,
 )
+from opsgraph.rest.trusted_documents import BadPersistedQuery, TrustedDocuments
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -163,12 +168,19 @@ def is_request_error(result: ExecutionResult) -> bool:
     return isinstance(result, PreExecutionError) or all(e.path is None for e in result.errors)
 
 
-# operations refused by the guards before execution (opsgraph.auth.guard)
-REFUSALS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+# request errors with their own status under application/graphql-response+json: operations
+# refused by the guards before execution (opsgraph.auth.guard), and by the trusted
+# documents (the statuses Apollo's router gives them)
+REFUSALS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "DOCUMENT_NOT_TRUSTED": 403,
+    "PERSISTED_QUERY_NOT_FOUND": 404,
+}
 
 
 def refusal_status(result: ExecutionResult) -> int:
-    """401 or 403 for an operation the guards refused, else 400 (a request error)."""
+    """The status of a refusal listed in REFUSALS, else 400 (a request error)."""
     for error in result.errors or ():
         status = REFUSALS.get((error.extensions or {}).get("code", ""))
         if status is not None:
@@ -183,6 +195,8 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
     #: the message the schema's MaskErrors puts on unexpected errors; a request error
     #: carrying it was a server fault before execution, answered 500 instead of 400
     masked_message: str | None = None
+    #: persisted queries and the allow-list; None runs every document as sent
+    documents: TrustedDocuments | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - create_app routes only HTTP here
@@ -206,6 +220,13 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
     @property
     def _too_large(self) -> str:
         return f"The request body is larger than {self.max_body_bytes} bytes."
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET without a document (a persisted query is one)."""
+        return bool(
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("extensions") is None
+        )
 
     async def handle(self, request: Request) -> Response:
         """Checks that need the raw request, then Strawberry's own handling (``run``)."""
@@ -310,6 +331,37 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if self.documents is None:
+            return await self._execute_idempotent(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        try:
+            prepared = await self.documents.prepare(request_data, context)
+        except BadPersistedQuery as exc:
+            raise RequestRejected(400, exc.message, code=exc.code) from None
+        except DomainError as exc:  # not found, not trusted: a request error
+            return PreExecutionError(
+                data=None,
+                errors=[GraphQLError(exc.message, original_error=exc, extensions=exc.extensions)],
+            )
+        result = await self._execute_idempotent(
+            request, request_adapter, sub_response, context, root_value, prepared.request_data
+        )
+        if not is_request_error(result):
+            await self.documents.store(prepared, context)
+        return result
+
+    async def _execute_idempotent(
+        self,
+        request: Any,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the request, under its Idempotency-Key when it is a mutation with one."""
+
         def execute() -> Awaitable[ExecutionResult]:
             return self._execute(
                 request, request_adapter, sub_response, context, root_value, request_data
