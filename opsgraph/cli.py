@@ -1,4 +1,4 @@
-"""``opsgraph serve|migrate|seed|create-admin|export-schema``.
+"""``opsgraph serve|migrate|seed|create-admin|export-schema|documents``.
 
 Every failure a person can cause ends in one line on stderr and a non-zero exit, never a
 traceback: the ConfigError / DomainError messages are written for that.
@@ -18,12 +18,14 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from opsgraph.settings import ConfigError, Settings, get_settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from opsgraph.services.trusted_document import Operation
 
 log = logging.getLogger("opsgraph.cli")
 T = TypeVar("T")
@@ -223,6 +225,66 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
         raise ConfigError(f"cannot write {args.output}: {exc.strerror}") from None
 
 
+def _where(path: str, error: Any) -> str:
+    """``FILE:LINE:COLUMN: message`` of a GraphQL syntax or validation error."""
+    locations = error.locations or []
+    at = f"{locations[0].line}:{locations[0].column}:" if locations else ""
+    return f"{path}:{at} {error.message}"
+
+
+def _operations_in(path: str) -> list[Operation]:
+    """The operations of a .graphql file, parsed and validated against the schema."""
+    from graphql import GraphQLError, parse, specified_rules
+    from strawberry.schema.schema import validate_document
+
+    from opsgraph.schema.root import schema
+    from opsgraph.services.trusted_document import operations_of
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+    try:
+        document = parse(source)
+    except GraphQLError as exc:
+        raise ConfigError(_where(path, exc)) from None
+    errors = validate_document(schema._schema, document, tuple(specified_rules))
+    if errors:
+        raise ConfigError(_where(path, errors[0]))
+    operations = operations_of(document)
+    if not operations:
+        raise ConfigError(f"{path} holds no operation (only fragments)")
+    return operations
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> None:
+    from opsgraph.services.trusted_document import list_documents, register_documents
+
+    if args.action == "list":
+        if args.files:
+            raise ConfigError("documents list takes no files")
+        with database(settings) as url:
+            rows = _in_transaction(url, settings, list_documents)
+        for row in rows:
+            when = row.created_at.strftime("%Y-%m-%d %H:%M")
+            print(f"{row.sha256}  {row.source}  {when}  {row.created_by}  {row.name or '-'}")
+        return
+    if not args.files:
+        raise ConfigError("documents register needs one or more .graphql files")
+    operations = [operation for path in args.files for operation in _operations_in(path)]
+
+    async def register(session: AsyncSession) -> set[str]:
+        return await register_documents(session, operations)
+
+    with database(settings) as url:
+        new = _in_transaction(url, settings, register)
+    for operation in operations:
+        state = "registered" if operation.sha256 in new else "already registered"
+        print(f"{operation.sha256}  {operation.name or '(anonymous)'}  {state}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog=PROG, description="opsgraph: GraphQL API for operational data")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -257,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file (default stdout)")
     export.set_defaults(handler=cmd_export_schema)
+
+    documents = commands.add_parser(
+        "documents", help="register or list the trusted documents (persisted queries)"
+    )
+    documents.add_argument("action", choices=["register", "list"])
+    documents.add_argument("files", nargs="*", metavar="FILE", help=".graphql files to register")
+    documents.set_defaults(handler=cmd_documents)
     return parser
 
 
