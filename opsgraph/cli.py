@@ -253,10 +253,7 @@ def _operations_in(path: str) -> list[Operation]:
     errors = validate_document(schema._schema, document, tuple(specified_rules))
     if errors:
         raise ConfigError(_where(path, errors[0]))
-    operations = operations_of(document)
-    if not operations:
-        raise ConfigError(f"{path} holds no operation (only fragments)")
-    return operations
+    return operations_of(document)
 
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> None:

@@ -197,7 +197,8 @@ class TrustedDocuments:
         )
 
     async def store(self, prepared: Prepared, context: Context) -> None:
-        """Keep the document of a persisted query that ran, for a signed-in caller."""
+        """Keep the document of a persisted query that ran, for a signed-in caller (a
+        document of public fields only runs without looking at credentials: not kept)."""
         document = prepared.request_data.query
         limit = self.settings.apq_max_documents
         if not prepared.store or document is None or limit == 0:
