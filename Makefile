@@ -9,13 +9,13 @@ NPM    ?= $(shell command -v npm 2>/dev/null)
 VENDOR := opsgraph/static/vendor
 ASSETS_STAMP := $(VENDOR)/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
-.PHONY: help install assets run serve test lint format schema bench clean
+.PHONY: help install assets run serve test lint format schema bench load clean
 
 help:
 	@echo "make run     start opsgraph with an embedded PostgreSQL and demo data on :8000"
 	@echo "make test    lint (ruff, mypy) and the whole test suite with coverage"
 	@echo "make assets  install GraphiQL's files for /graphql with npm (make run and make test do it)"
-	@echo "make lint | format | schema | bench | clean"
+	@echo "make lint | format | schema | bench | load | clean"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -62,6 +62,9 @@ schema: install
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov \

@@ -8,13 +8,14 @@ payments, about 4,100 objects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -123,14 +124,23 @@ async def _measure(
     return Result(name, statements, statistics.median(timings), quantiles[18], done / elapsed)
 
 
-async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = True) -> Result:
+@contextlib.asynccontextmanager
+async def served(
+    url: str,
+    *,
+    compiled: bool = True,
+    production: bool = False,
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """``opsgraph serve`` (one worker) over ``url``, and a client signed in as its admin."""
     port = _free_port()
-    env = {
+    server_env = {
         **os.environ,
         "OPSGRAPH_DATABASE_URL": url,
         "OPSGRAPH_PORT": str(port),
         "OPSGRAPH_LOG_LEVEL": "WARNING",
-        "OPSGRAPH_ENVIRONMENT": "development",
+        "OPSGRAPH_ENVIRONMENT": "production" if production else "development",
+        "OPSGRAPH_JWT_SECRET": "bench-" + "x" * 40,
         "OPSGRAPH_ENV_FILE": "",
         "OPSGRAPH_COMPILED_READS": str(compiled).lower(),
         # the graph needs a signed-in caller: the server creates this admin when the
@@ -138,14 +148,15 @@ async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = Tru
         "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME": BENCH_USER,
         "OPSGRAPH_BOOTSTRAP_ADMIN_EMAIL": f"{BENCH_USER}@example.com",
         "OPSGRAPH_BOOTSTRAP_ADMIN_PASSWORD": BENCH_PASSWORD,
+        **(env or {}),
     }
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
-        [sys.executable, "-m", "opsgraph", "serve", "--workers", "1"], env=env
+        [sys.executable, "-m", "opsgraph", "serve", "--workers", "1"], env=server_env
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            for _ in range(200):
+            for _ in range(300):
                 try:
                     if (await client.get("/ready")).status_code == 200:
                         break
@@ -159,24 +170,29 @@ async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = Tru
                 f"cannot sign in as {BENCH_USER} (another admin exists?): {token.text}"
             )
             client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-            probe = await client.post(
-                "/graphql", json={"query": DASHBOARD}, headers={"X-Opsgraph-Statements": "1"}
-            )
-            body = probe.json()
-            assert "errors" not in body, body
-            statements = body["extensions"]["sqlStatements"]
-            read_path = body["extensions"]["readPath"]
-            assert read_path == ("compiled" if compiled else "resolvers"), read_path
-
-            async def once() -> None:
-                response = await client.post("/graphql", json={"query": DASHBOARD})
-                response.raise_for_status()
-
-            name = f"GraphQL, {read_path} (HTTP)"
-            return await _measure(name, statements, once, runs, burst)
+            yield client
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
+
+
+async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = True) -> Result:
+    async with served(url, compiled=compiled) as client:
+        probe = await client.post(
+            "/graphql", json={"query": DASHBOARD}, headers={"X-Opsgraph-Statements": "1"}
+        )
+        body = probe.json()
+        assert "errors" not in body, body
+        statements = body["extensions"]["sqlStatements"]
+        read_path = body["extensions"]["readPath"]
+        assert read_path == ("compiled" if compiled else "resolvers"), read_path
+
+        async def once() -> None:
+            response = await client.post("/graphql", json={"query": DASHBOARD})
+            response.raise_for_status()
+
+        name = f"GraphQL, {read_path} (HTTP)"
+        return await _measure(name, statements, once, runs, burst)
 
 
 async def bench_floor(dsn: str, runs: int, burst: int) -> Result:
