@@ -48,6 +48,9 @@ CODES: tuple[str, ...] = (
     # idempotency keys (opsgraph.services.idempotency)
     "IDEMPOTENCY_IN_PROGRESS",
     "IDEMPOTENCY_KEY_REUSED",
+    # query cost and budgets (opsgraph.execution.cost, opsgraph.auth.budget)
+    "QUERY_TOO_COSTLY",
+    "BUDGET_EXCEEDED",
 )
 
 
@@ -218,3 +221,36 @@ class IdempotencyInProgress(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class QueryTooCostly(DomainError):
+    """An operation that costs more than the limit: refused before it runs."""
+
+    code = "QUERY_TOO_COSTLY"
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            f"This operation costs {cost}, more than the limit of {limit}: ask for smaller "
+            "pages (first/last) or fewer nested lists."
+        )
+        self.cost = cost
+        self.limit = limit
+
+
+class BudgetExceeded(DomainError):
+    """The caller has spent its cost budget for now; ``retry_after`` seconds from now the
+    operation fits again."""
+
+    code = "BUDGET_EXCEEDED"
+
+    def __init__(self, cost: int, remaining: int, retry_after: int) -> None:
+        super().__init__(
+            f"This operation costs {cost} and {remaining} of your budget is left; "
+            f"retry in {retry_after} s."
+        )
+        self.remaining = remaining
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions, "retryAfter": self.retry_after}
