@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import SlidingWindowCounterSupport
@@ -67,13 +68,14 @@ class CostBudget:
     """The budgets of every caller, in one store."""
 
     def __init__(self, amount: int, window_seconds: int, storage_url: str) -> None:
+        url = async_storage_url(storage_url)
         try:
-            storage = storage_from_string(async_storage_url(storage_url), wrap_exceptions=True)
+            storage = storage_from_string(url, wrap_exceptions=True)
             self.limiter = SlidingWindowCounterRateLimiter(storage)
         except (ConfigurationError, NotImplementedError) as exc:
-            raise ConfigError(
-                f"OPSGRAPH_COST_BUDGET_STORAGE_URL: cannot count budgets there ({exc})"
-            ) from None
+            # name the kind of store, never the URL: it may hold a password
+            reason = str(exc).replace(url, f"{urlsplit(url).scheme}://...")
+            raise ConfigError(f"OPSGRAPH_COST_BUDGET_STORAGE_URL: {reason}") from None
         self.storage: SlidingWindowCounterSupport = storage  # type: ignore[assignment]
         self.item = RateLimitItemPerSecond(amount, window_seconds, namespace="opsgraph-cost")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from limits.errors import StorageError
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -266,6 +267,28 @@ def test_a_budget_must_hold_an_operation() -> None:
 
 
 def test_an_unknown_budget_store_stops_the_start() -> None:
-    settings = make_settings(cost_budget_storage_url="carrier-pigeon://127.0.0.1")
-    with pytest.raises(ConfigError, match="OPSGRAPH_COST_BUDGET_STORAGE_URL"):
+    settings = make_settings(cost_budget_storage_url="carrier-pigeon://bird:s3cret@127.0.0.1")
+    with pytest.raises(ConfigError, match="OPSGRAPH_COST_BUDGET_STORAGE_URL") as raised:
         create_app(settings)
+    assert "carrier-pigeon://" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
+async def test_a_failing_budget_store_lets_operations_through(
+    database_url: URL,
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = create_app(make_settings(database_url), session_factory=session_factory)
+
+    async def unreachable(*args: object, **kwargs: object) -> bool:
+        raise StorageError(ConnectionError("store unreachable"))
+
+    monkeypatch.setattr(app.state.cost_budget.limiter, "hit", unreachable)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await _post(http, "{ __typename }")
+    assert response.status_code == 200
+    assert _cost(response) == {"requested": 0, "limit": LIMIT}  # nothing known to be left
+    assert "cost budget store failed" in capsys.readouterr().err
