@@ -37,7 +37,6 @@ from graphql import (
     GraphQLSchema,
     OperationType,
     get_named_type,
-    is_abstract_type,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import (
@@ -127,7 +126,9 @@ class OperationCost:
         elif root and (parent.name, name) in REPORTS:
             weight = REPORT
         inner_page = self.page_size(definition, details) if is_connection(definition) else None
-        if is_abstract_type(named):
+        if isinstance(named, GraphQLObjectType):
+            held = self.children(named, details, inner_page)
+        else:  # an interface or a union: the costliest of its types
             abstract: Any = named
             held = max(
                 (
@@ -136,8 +137,6 @@ class OperationCost:
                 ),
                 default=0,
             )
-        else:
-            held = self.children(named, details, inner_page)  # type: ignore[arg-type]
         return self.size(parent, definition, details, page) * (weight + held)
 
     def children(self, parent: GraphQLObjectType, details: Details, page: int | None) -> int:
