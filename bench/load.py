@@ -151,7 +151,7 @@ class Load:
     async def setup(self) -> Fixture:
         body = await self.gql("setup", CUSTOMER_IDS, {})
         customers = [e["node"]["id"] for e in body["data"]["customers"]["edges"]]
-        run = random.randrange(10**6)  # noqa: S311 - distinct SKUs per run
+        run = random.randrange(10**6)
         products = []
         for i in range(PRODUCTS):
             made = await self.gql("setup", PRODUCT, {"sku": f"LOAD-{run}-{i}"})
@@ -173,38 +173,38 @@ class Load:
         """(weight, request) pairs: what a virtual client picks from."""
 
         def read() -> Any:
-            return self.gql("read dashboard", READ, {"n": random.choice([5, 20, 50])})  # noqa: S311
+            return self.gql("read dashboard", READ, {"n": random.choice([5, 20, 50])})
 
         def lookup() -> Any:
-            number = random.randint(1, 1000)  # noqa: S311
+            number = random.randint(1, 1000)
             return self.gql("read lookup", LOOKUP, {"id": f"BENCH-{number}"})
 
         def order() -> Any:
             lines = [
-                {"productId": random.choice(fixture.products), "quantity": random.randint(1, 3)}  # noqa: S311
-                for _ in range(random.randint(1, 2))  # noqa: S311
+                {"productId": random.choice(fixture.products), "quantity": random.randint(1, 3)}
+                for _ in range(random.randint(1, 2))
             ]
-            customer = random.choice(fixture.customers)  # noqa: S311
+            customer = random.choice(fixture.customers)
             return self.gql("orderCreate", ORDER, {"customer": customer, "lines": lines})
 
         def pay() -> Any:
-            invoice, _ = random.choice(fixture.invoices)  # noqa: S311
-            amount = random.choice(["1.00", "2.50", "5.00", "12.50"])  # noqa: S311
+            invoice, _ = random.choice(fixture.invoices)
+            amount = random.choice(["1.00", "2.50", "5.00", "12.50"])
             variables = {"id": invoice, "amount": amount, "ref": f"load-{next(self.refs)}"}
             return self.gql("paymentRecord", PAY, variables)
 
         def adjust() -> Any:
-            product = random.choice(fixture.products)  # noqa: S311
-            delta = random.choice([-5, -2, -1, 1, 3])  # noqa: S311
+            product = random.choice(fixture.products)
+            delta = random.choice([-5, -2, -1, 1, 3])
             return self.gql("stockAdjust", ADJUST, {"id": product, "delta": delta})
 
         def ticket() -> Any:
-            customer = random.choice(fixture.customers)  # noqa: S311
+            customer = random.choice(fixture.customers)
             subject = f"Load ticket {next(self.refs)}"
             return self.gql("ticketCreate", TICKET, {"customer": customer, "subject": subject})
 
         def hostile() -> Any:
-            query, variables = random.choice(HOSTILE)  # noqa: S311
+            query, variables = random.choice(HOSTILE)
             return self.gql("hostile", query, variables)
 
         return [
@@ -222,7 +222,7 @@ class Load:
         actions = [action for _, action in weighted]
         weights = [weight for weight, _ in weighted]
         while time.monotonic() < until:
-            await random.choices(actions, weights)[0]()  # noqa: S311
+            await random.choices(actions, weights)[0]()
 
     async def probe_health(self, until: float) -> None:
         while time.monotonic() < until:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
 
+from opsgraph.auth.budget import CostBudget
 from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.context import Context
 from opsgraph.db import SessionFactory, create_engine, create_session_factory
@@ -160,6 +161,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token_issuer = TokenIssuer(settings)  # also checks the signing key
+    app.state.cost_budget = CostBudget.from_settings(settings)  # also checks its store
     if session_factory is not None:
         app.state.session_factory = session_factory
     return app

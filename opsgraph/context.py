@@ -15,10 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from opsgraph.auth.budget import CostBudget, CostReport, caller_key
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.db import SessionFactory
-from opsgraph.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
+from opsgraph.errors import (
+    BudgetExceeded,
+    DomainError,
+    InvalidCredentials,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from opsgraph.loaders import Loaders
 from opsgraph.loaders.sql import Scope
 from opsgraph.settings import Settings
@@ -39,6 +46,10 @@ class Context:
     # session (and, in tests, the one shared connection) is never used by two at once.
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     issuer: TokenIssuer | None = None  # the app's; made from the settings when not given
+    # the callers' cost budgets (the app's); None: no budgets
+    budget: CostBudget | None = None
+    # what the operation costs, and what the caller has left (extensions.cost)
+    cost: CostReport | None = field(default=None, init=False)
     loaders: Loaders = field(init=False)
     # how the query was read: "compiled" (opsgraph.execution) or "resolvers"
     read_path: str = field(default="resolvers", init=False)
@@ -65,6 +76,7 @@ class Context:
             settings=state.settings,
             session_factory=state.session_factory,
             issuer=state.token_issuer,
+            budget=getattr(state, "cost_budget", None),
         )
 
     def __post_init__(self) -> None:
@@ -105,6 +117,21 @@ class Context:
         if principal is None or principal.customer_id is None:
             return None
         return Scope(customer_id=principal.customer_id, user_id=principal.user_id)
+
+    async def spend(self, report: CostReport) -> None:
+        """Spend what the operation costs from its caller's budget (``BudgetExceeded`` when
+        it does not fit), noting what is left in ``report``. The caller must be known:
+        the guard has checked the operation."""
+        if self.budget is None:
+            return
+        if self._principal is _UNRESOLVED:
+            raise RuntimeError("budget spent before the caller is known")
+        caller = caller_key(self._principal, self.client_address)
+        try:
+            report.remaining = await self.budget.spend(caller, report.requested)
+        except BudgetExceeded as exceeded:
+            report.remaining = exceeded.remaining
+            raise
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()

@@ -51,6 +51,9 @@ CODES: tuple[str, ...] = (
     # trusted documents (opsgraph.rest.trusted_documents)
     "PERSISTED_QUERY_NOT_FOUND",
     "DOCUMENT_NOT_TRUSTED",
+    # query cost and budgets (opsgraph.execution.cost, opsgraph.auth.budget)
+    "QUERY_TOO_COSTLY",
+    "BUDGET_EXCEEDED",
 )
 
 
@@ -243,3 +246,36 @@ class DocumentNotTrusted(Forbidden):
             "Only registered documents run on this server: this document is not registered "
             "(opsgraph documents register)."
         )
+
+
+class QueryTooCostly(DomainError):
+    """An operation that costs more than the limit: refused before it runs."""
+
+    code = "QUERY_TOO_COSTLY"
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            f"This operation costs {cost}, more than the limit of {limit}: ask for smaller "
+            "pages (first/last) or fewer nested lists."
+        )
+        self.cost = cost
+        self.limit = limit
+
+
+class BudgetExceeded(DomainError):
+    """The caller has spent its cost budget for now; ``retry_after`` seconds from now the
+    operation fits again."""
+
+    code = "BUDGET_EXCEEDED"
+
+    def __init__(self, cost: int, remaining: int, retry_after: int) -> None:
+        super().__init__(
+            f"This operation costs {cost} and {remaining} of your budget is left; "
+            f"retry in {retry_after} s."
+        )
+        self.remaining = remaining
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions, "retryAfter": self.retry_after}

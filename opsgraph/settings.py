@@ -127,6 +127,30 @@ class Settings(BaseSettings):
         description="automatic persisted queries kept at most (open mode; 0 stores none)",
     )
 
+    # --- query cost (opsgraph.execution.cost, opsgraph.auth.budget) ----------------------
+    query_cost_limit: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="the most one operation may cost; a costlier one is refused before it "
+        "runs (QUERY_TOO_COSTLY)",
+    )
+    cost_budget: int = Field(
+        default=1_000_000_000,
+        ge=0,
+        description="what one caller (user, API key, or client address) may spend per window, "
+        "the sum of its operations' costs (then 429 BUDGET_EXCEEDED); 0 turns budgets off",
+    )
+    cost_budget_window_seconds: int = Field(
+        default=60, ge=1, le=24 * 60 * 60, description="the window of the cost budget"
+    )
+    cost_budget_storage_url: str = Field(
+        default="memory://",
+        min_length=1,
+        description="where budgets are counted: memory:// (each server process on its own), "
+        "or a shared store the limits library knows: redis://host:port, memcached://host:port, "
+        "mongodb://host:port",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -192,6 +216,16 @@ class Settings(BaseSettings):
                     "OPSGRAPH_JWT_VERIFICATION_KEYS: HS256 keys need at least 32 characters "
                     f"(too short: {', '.join(short)})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _budget_holds_an_operation(self) -> Settings:
+        if 0 < self.cost_budget < self.query_cost_limit:
+            raise ValueError(
+                f"OPSGRAPH_COST_BUDGET ({self.cost_budget}) is smaller than "
+                f"OPSGRAPH_QUERY_COST_LIMIT ({self.query_cost_limit}): an operation under the "
+                "limit could never run; raise the budget or set it to 0 (off)"
+            )
         return self
 
     @property

@@ -7,8 +7,10 @@ graph, so ``CompiledReads`` plans such a query once per request (``plan.py``), f
 each level for all its rows with the request's loaders, and writes the response with
 plain function calls (``nodes.py``).
 
-Every operation, on either path, is first checked against the caller's permissions as a
-whole (``opsgraph.auth.guard``): a refused one reads nothing.
+Every operation, on either path, is first checked as a whole, and a refused one reads
+nothing: its cost against the limit (``cost.py``), then the caller's permissions
+(``opsgraph.auth.guard``), then the caller's budget, which it spends
+(``opsgraph.auth.budget``).
 
 Everything else runs on graphql-core and the resolvers, unchanged: mutations,
 introspection, reports, abstract types, fields with extensions, and any operation whose
@@ -25,9 +27,11 @@ from typing import Any
 from graphql import GraphQLError, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from opsgraph.auth.budget import CostReport
 from opsgraph.auth.guard import SelectionWalk, check_operation
 from opsgraph.context import Context
-from opsgraph.errors import DomainError
+from opsgraph.errors import DomainError, QueryTooCostly
+from opsgraph.execution.cost import operation_cost
 from opsgraph.execution.nodes import NotCompiled, QueryPlan
 from opsgraph.execution.plan import Planner
 
@@ -47,10 +51,15 @@ class CompiledReads(StrawberryGraphQLCoreExecutionContext):
         context = self.context_value
         if not isinstance(context, Context):
             raise TypeError("opsgraph operations run with an opsgraph Context")
+        cost = operation_cost(self.schema, self.fragments, self.variable_values, self.operation)
+        report = context.cost = CostReport(cost, context.settings.query_cost_limit)
         walk = SelectionWalk(self.schema, self.fragments, self.variable_values, self.operation)
         try:
+            if cost > report.limit:  # before the caller is looked up: no SQL at all
+                raise QueryTooCostly(cost, report.limit)
             await check_operation(walk, context)
-        except DomainError as refused:  # unauthenticated or forbidden: nothing runs
+            await context.spend(report)
+        except DomainError as refused:  # too costly, unauthenticated, forbidden, over budget
             self.collected_errors.add(GraphQLError(refused.message, original_error=refused), None)
             return self.build_response(None)
         plan = self.compiled_plan()

@@ -11,7 +11,8 @@ through the view's hooks, what the specification asks for beyond that:
   does not parse or validate, the operation cannot be picked, the variables do not coerce)
   is 400 and the body has no ``data`` entry, as has an operation the guards refuse as a
   whole (401 unauthenticated, 403 forbidden); field errors during execution stay 200. Under
-  ``application/json`` every well-formed request gets 200.
+  ``application/json`` every well-formed request gets 200, except one whose caller has
+  spent its cost budget: 429 with ``Retry-After`` under either media type.
 * GET runs queries only: a mutation over GET is 405 with ``Allow: POST``.
 * POST bodies must be ``application/json`` in UTF-8 (else 415) and a JSON object (else 400);
   more than 1 MiB is 413; batching stays off.
@@ -169,23 +170,35 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 # request errors with their own status under application/graphql-response+json: operations
-# refused by the guards before execution (opsgraph.auth.guard), and by the trusted
-# documents (the statuses Apollo's router gives them)
+# refused as a whole before execution by the guards (opsgraph.auth.guard), by the trusted
+# documents (the statuses Apollo's router gives them), or because the caller's cost budget
+# is spent (opsgraph.auth.budget); any other request error, a query that costs too much
+# included, is 400
 REFUSALS = {
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
     "DOCUMENT_NOT_TRUSTED": 403,
     "PERSISTED_QUERY_NOT_FOUND": 404,
+    "BUDGET_EXCEEDED": 429,
 }
+# statuses about the HTTP exchange itself, sent under application/json too
+HTTP_LEVEL = frozenset({429})
 
 
-def refusal_status(result: ExecutionResult) -> int:
-    """The status of a refusal listed in REFUSALS, else 400 (a request error)."""
+def refusal(result: ExecutionResult) -> tuple[int, dict[str, str]]:
+    """The status of a request error and the headers that go with it: 401 (with
+    ``WWW-Authenticate``) or 403 for an operation the guards refused, 403/404 for trusted
+    documents, 429 (with ``Retry-After``) when the caller's budget is spent, else 400."""
     for error in result.errors or ():
-        status = REFUSALS.get((error.extensions or {}).get("code", ""))
+        extensions = error.extensions or {}
+        status = REFUSALS.get(extensions.get("code", ""))
+        if status == 401:
+            return status, {"WWW-Authenticate": "Bearer"}
+        if status == 429:
+            return status, {"Retry-After": str(extensions.get("retryAfter", 1))}
         if status is not None:
-            return status
-    return 400
+            return status, {}
+    return 400, {}
 
 
 class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
@@ -425,7 +438,9 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
             unexpected = isinstance(result, PreExecutionError) and any(
                 error.message == self.masked_message for error in result.errors or ()
             )
-            request.state.graphql_error_status = 500 if unexpected else refusal_status(result)
+            status, headers = (500, {}) if unexpected else refusal(result)
+            request.state.graphql_error_status = status
+            request.state.graphql_error_headers = headers
         return response
 
     async def get_sub_response(self, request: Request | Any) -> Response:
@@ -441,8 +456,12 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         state = getattr(sub_response, "graphql_state", None)
         media_type = getattr(state, "graphql_media_type", APPLICATION_JSON)
         status = 200
-        if media_type == GRAPHQL_RESPONSE_JSON and not isinstance(response_data, list):
-            status = getattr(state, "graphql_error_status", 200)
+        headers: dict[str, str] = {}
+        error_status = getattr(state, "graphql_error_status", 200)
+        if not isinstance(response_data, list) and (
+            media_type == GRAPHQL_RESPONSE_JSON or error_status in HTTP_LEVEL
+        ):
+            status, headers = error_status, getattr(state, "graphql_error_headers", {})
         response = Response(
             self.encode_json(response_data), status_code=status, media_type=with_charset(media_type)
         )
@@ -450,8 +469,7 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
             (key, value) for key, value in sub_response.headers.raw if key != b"content-type"
         )
         response.headers["Vary"] = "Accept"
-        if status == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
+        response.headers.update(headers)
         if sub_response.background:
             response.background = sub_response.background
         if sub_response.status_code:

@@ -43,6 +43,23 @@ class StatementCount(SchemaExtension):
         return {"sqlStatements": self.log.count, "readPath": context.read_path}
 
 
+class ReportCost(SchemaExtension):
+    """Every response carries ``extensions.cost``: what the operation costs
+    (``requested``, 0 when it never got as far as running), the most one may cost
+    (``limit``) and, once spent, what the caller has left of its budget (``remaining``).
+    ``opsgraph.execution`` computes it before the operation runs."""
+
+    def get_results(self) -> dict[str, Any]:
+        context: Any = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        if settings is None:
+            return {}
+        report = getattr(context, "cost", None)
+        if report is None:
+            return {"cost": {"requested": 0, "limit": settings.query_cost_limit}}
+        return {"cost": report.as_json()}
+
+
 class OneOperation(SchemaExtension):
     """A document with several operations needs an ``operationName`` (GraphQL spec,
     GetOperation()). Strawberry would run the first one; this makes it the request error

@@ -33,7 +33,7 @@ from opsgraph.resolvers.role import RoleMutation, RoleQuery
 from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
-from opsgraph.schema.extensions import OneOperation, SettleDryRuns, StatementCount
+from opsgraph.schema.extensions import OneOperation, ReportCost, SettleDryRuns, StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
 log = logging.getLogger("opsgraph.graphql")
@@ -108,6 +108,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             OneOperation,
             StatementCount,
+            ReportCost,
             SettleDryRuns,
         ],
     )

@@ -20,7 +20,6 @@ from opsgraph.app import create_app
 from opsgraph.schema.node import to_global_id
 from opsgraph.schema.root import schema
 from opsgraph.seed import seed_demo
-from opsgraph.settings import Settings
 from tests.conftest import make_settings
 from tests.execution.query_gen import generated_queries
 from tests.resolvers.graph_data import make_graph
@@ -52,14 +51,15 @@ class Both:
 
 @pytest.fixture
 async def both(
-    settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     database_url: Any,
     client: httpx.AsyncClient,
 ) -> AsyncIterator[Both]:
-    plain = make_settings(database_url, compiled_reads=False)
+    # no budgets: each app would count its own, and report what is left in the response
+    compiled = make_settings(database_url, cost_budget=0)
+    plain = make_settings(database_url, compiled_reads=False, cost_budget=0)
     apps = [
-        create_app(settings, session_factory=session_factory),
+        create_app(compiled, session_factory=session_factory),
         create_app(plain, session_factory=session_factory),
     ]
     clients = [

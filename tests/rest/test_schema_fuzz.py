@@ -38,9 +38,7 @@ def _scalars() -> None:
     money = st.from_regex(r"\A-?[0-9]{1,10}(\.[0-9]{1,3})?\Z")
     text = st.text(max_size=16)
     schemathesis.graphql.scalar("Decimal", st.one_of(money, text).map(nodes.String))
-    schemathesis.graphql.scalar(
-        "Date", st.one_of(st.dates().map(str), text).map(nodes.String)
-    )
+    schemathesis.graphql.scalar("Date", st.one_of(st.dates().map(str), text).map(nodes.String))
     schemathesis.graphql.scalar(
         "DateTime",
         st.one_of(st.datetimes().map(lambda d: d.isoformat() + "Z"), text).map(nodes.String),
@@ -112,7 +110,9 @@ def _problems(response: Any) -> list[str]:
         code = (error.get("extensions") or {}).get("code")
         if error.get("message") == "Unexpected error." or code == "INTERNAL_SERVER_ERROR":
             found.append(f"unexpected error: {error}")
-    found += [f"internal detail {word!r} in the body" for word in INTERNALS if word in response.text]
+    found += [
+        f"internal detail {word!r} in the body" for word in INTERNALS if word in response.text
+    ]
     return found
 
 
