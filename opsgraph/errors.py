@@ -48,6 +48,8 @@ CODES: tuple[str, ...] = (
     # idempotency keys (opsgraph.services.idempotency)
     "IDEMPOTENCY_IN_PROGRESS",
     "IDEMPOTENCY_KEY_REUSED",
+    # the database was busy: a lock or a statement took too long (opsgraph.db.faults)
+    "TRY_AGAIN",
 )
 
 
@@ -218,3 +220,16 @@ class IdempotencyInProgress(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class TryAgain(DomainError):
+    """A mutation waited too long for a lock or ran past the statement timeout: nothing
+    was changed, and the same request may simply be sent again."""
+
+    code = "TRY_AGAIN"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database was busy (a lock or a statement took too long); nothing was "
+            "changed. The mutation may be retried."
+        )
