@@ -1,4 +1,5 @@
-"""Shutdown drain: `opsgraph serve` told to stop while requests wait on a row lock.
+"""Shutdown drain: `opsgraph serve` told to stop while requests wait on a row lock (and,
+on the way, a client too slow to send its headers).
 
 /ready stops answering 200 at once, the requests get the drain deadline
 (``OPSGRAPH_SHUTDOWN_DRAIN_SECONDS``), then they are cancelled with a 503 and the process
@@ -8,6 +9,7 @@ exits 0, while the lock is still held.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -89,6 +91,7 @@ def test_sigterm_drains_then_exits_0_while_requests_wait_on_a_lock(
         OPSGRAPH_DB_LOCK_TIMEOUT="120",
         OPSGRAPH_DB_STATEMENT_TIMEOUT="120",
         OPSGRAPH_BCRYPT_ROUNDS="4",
+        OPSGRAPH_HTTP_HEADER_TIMEOUT="1",
         OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME="drain-admin",
         OPSGRAPH_BOOTSTRAP_ADMIN_EMAIL="drain-admin@example.com",
         OPSGRAPH_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
@@ -102,6 +105,10 @@ def test_sigterm_drains_then_exits_0_while_requests_wait_on_a_lock(
     )
     try:
         wait_ready(proc, base)
+        # a client that never finishes its headers is cut off after the header timeout
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+            slow.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert slow.recv(1024) == b""  # closed by the server, nothing answered
         token = httpx.post(
             f"{base}/auth/token",
             data={"username": "drain-admin", "password": ADMIN_PASSWORD},
