@@ -14,6 +14,7 @@ everything is rolled back (``Context.dry_run``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -24,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.context import Context
-from opsgraph.db.faults import timed_out
+from opsgraph.db.faults import describe, timed_out
 from opsgraph.errors import DomainError, Forbidden, TryAgain, Unauthenticated
 from opsgraph.schema.errors import UserError, user_error
 from opsgraph.schema.resolve import Info
 
 T = TypeVar("T")
 P = TypeVar("P")
+log = logging.getLogger(__name__)
 
 # deadlock_detected, serialization_failure: the transaction lost a race and may run again
 RETRYABLE = frozenset({"40001", "40P01"})
@@ -70,6 +72,7 @@ async def in_transaction(
             return [user_error(error)]
         except DBAPIError as error:
             if timed_out(error):
+                log.warning("mutation rolled back: %s", describe(error))
                 return [user_error(TryAgain())]
             if attempt == ATTEMPTS or not retryable(error):
                 raise

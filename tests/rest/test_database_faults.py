@@ -141,6 +141,25 @@ async def test_a_locked_invoice_makes_payment_record_answer_try_again(api: Fault
     assert retried["invoice"]["amountPaid"] == "10.00"
 
 
+@pytest.mark.parametrize("api", [{"db_lock_timeout": 0.5}], indirect=True)
+async def test_a_keyed_request_past_the_lock_timeout_keeps_its_key_unused(
+    api: FaultyApi,
+) -> None:
+    """A request with an Idempotency-Key is one transaction: a mutation of it that meets
+    the lock timeout makes it a 503 as a whole, and the repeat with the same key runs."""
+    invoice = await sent_invoice(api)
+    keyed = {**api.headers, "Idempotency-Key": "pay-once"}
+    body = {"query": PAY, "variables": payment(invoice, "KORT 3")}
+    async with await psycopg.AsyncConnection.connect(libpq_dsn(api.url)) as holder:
+        await holder.execute("SELECT id FROM invoice WHERE id = %s FOR UPDATE", (invoice,))
+        assert_unavailable(await api.http.post("/graphql", json=body, headers=keyed), api.url)
+    repeat = await api.http.post("/graphql", json=body, headers=keyed)
+    assert "idempotent-replayed" not in repeat.headers
+    assert repeat.json()["data"]["paymentRecord"]["errors"] == []
+    replayed = await api.http.post("/graphql", json=body, headers=keyed)
+    assert replayed.headers["idempotent-replayed"] == "true"
+
+
 @pytest.mark.parametrize("api", [{"db_pool_size": 1, "db_pool_timeout": 0.5}], indirect=True)
 async def test_an_exhausted_pool_is_a_503_within_the_checkout_timeout(api: FaultyApi) -> None:
     held = [await api.engine.connect() for _ in range(2)]  # pool of 1 plus overflow of 1
