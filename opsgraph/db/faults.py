@@ -61,7 +61,9 @@ def _chain(error: BaseException | None) -> Iterator[BaseException]:
             inner = getattr(current, name, None)
             if isinstance(inner, BaseException):
                 todo.append(inner)
-        todo.extend([current.__cause__, current.__context__])
+        todo.append(current.__cause__)
+        if not current.__suppress_context__:  # ``raise ... from None`` dealt with it
+            todo.append(current.__context__)
 
 
 def sqlstate(error: BaseException | None) -> str | None:
