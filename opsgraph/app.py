@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.websockets import WebSocket
@@ -22,11 +24,20 @@ from opsgraph.auth.budget import CostBudget
 from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.context import Context
 from opsgraph.db import SessionFactory, create_engine, create_session_factory
+from opsgraph.db.faults import (
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailable,
+    describe,
+    redact,
+    unavailable,
+)
 from opsgraph.log import configure_logging, valid_request_id
 from opsgraph.rest.auth import token
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
+from opsgraph.rest.shutdown import CancelledAtShutdown, watch_shutdown_signals
 from opsgraph.rest.trusted_documents import TrustedDocuments
 from opsgraph.schema.root import MASKED_MESSAGE, schema
 from opsgraph.settings import ConfigError, Settings, get_settings
@@ -45,6 +56,7 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.settings = settings
         self.documents = TrustedDocuments(settings)
+        self.retry_after = settings.db_retry_after
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return explorer_page(request, cdn=self.settings.graphiql_cdn)
@@ -70,8 +82,32 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    redact(exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Unexpected error.", "INTERNAL_SERVER_ERROR")
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away before it had sent its whole request: one line, no traceback."""
+    log.info("client disconnected before sending its whole request: %s", request.url.path)
+    return Response(status_code=400)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """Any route: a database that could not serve the request is a 503 naming nothing
+    internal (``opsgraph.db.faults``); any other database error is unexpected."""
+    if not unavailable(exc):
+        return await _unexpected_error(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
+    )
+    settings: Settings = request.app.state.settings
+    return error_response(
+        503,
+        UNAVAILABLE_MESSAGE,
+        UNAVAILABLE_CODE,
+        {"Retry-After": str(settings.db_retry_after), "Cache-Control": "no-store"},
+    )
 
 
 async def _bootstrap_admin(settings: Settings, session_factory: SessionFactory) -> None:
@@ -123,12 +159,15 @@ def create_app(
         # keep it out of the garbage collector's full passes, which otherwise walk it all
         # while a large response is being built (`make bench`: p95 318 -> 199 ms).
         gc.freeze()
+        stop_watching = watch_shutdown_signals(app.state)
         try:
             yield {}
         finally:
+            stop_watching()
             await engine.dispose()
 
     middleware = [
+        Middleware(CancelledAtShutdown),
         Middleware(
             CorrelationIdMiddleware,
             header_name="X-Request-ID",
@@ -156,10 +195,18 @@ def create_app(
             Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
         middleware=middleware,
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            DBAPIError: _database_error,
+            PoolTimeout: _database_error,
+            DatabaseUnavailable: _database_error,
+            Exception: _unexpected_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.draining = False  # set on SIGTERM/SIGINT: /ready answers 503 from then on
     app.state.token_issuer = TokenIssuer(settings)  # also checks the signing key
     app.state.cost_budget = CostBudget.from_settings(settings)  # also checks its store
     if session_factory is not None:

@@ -158,6 +158,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             log_config=None,
             lifespan="on",
             proxy_headers=True,
+            http="opsgraph.rest.http_protocol:LimitedHttpProtocol",
+            timeout_graceful_shutdown=settings.shutdown_drain_seconds,  # type: ignore[arg-type]
+            timeout_keep_alive=settings.http_keep_alive_seconds,
+            h11_max_incomplete_event_size=settings.http_max_header_bytes,
         )
 
 
@@ -326,14 +330,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class Terminated(BaseException):
+    """SIGTERM: unwind (stopping an embedded PostgreSQL) and exit 0."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL is always stopped
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL is always stopped. While the
+    # server runs, uvicorn handles it first (drain, then exit) and passes it on here.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = load_settings()
         from opsgraph.log import configure_logging
@@ -345,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 0
     return 0
 
 

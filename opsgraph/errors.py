@@ -54,6 +54,8 @@ CODES: tuple[str, ...] = (
     # query cost and budgets (opsgraph.execution.cost, opsgraph.auth.budget)
     "QUERY_TOO_COSTLY",
     "BUDGET_EXCEEDED",
+    # the database was busy: a lock or a statement took too long (opsgraph.db.faults)
+    "TRY_AGAIN",
 )
 
 
@@ -279,3 +281,16 @@ class BudgetExceeded(DomainError):
     @property
     def extensions(self) -> dict[str, Any]:
         return {**super().extensions, "retryAfter": self.retry_after}
+
+
+class TryAgain(DomainError):
+    """A mutation waited too long for a lock or ran past the statement timeout: nothing
+    was changed, and the same request may simply be sent again."""
+
+    code = "TRY_AGAIN"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database was busy (a lock or a statement took too long); nothing was "
+            "changed. The mutation may be retried."
+        )

@@ -58,11 +58,64 @@ class Settings(BaseSettings):
         description="postgresql://user:pass@host:port/db; unset starts an embedded PostgreSQL",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
+    db_pool_timeout: float = Field(
+        default=3.0,
+        gt=0,
+        le=300,
+        description="seconds a request waits for a pooled connection; then 503 with Retry-After",
+    )
     db_connect_timeout: int = Field(default=5, ge=1, le=120)
+    db_statement_timeout: float = Field(
+        default=15.0,
+        ge=0,
+        le=3600,
+        description="seconds one SQL statement may run (PostgreSQL statement_timeout; 0: none)",
+    )
+    db_lock_timeout: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="seconds a statement waits for a row or table lock (lock_timeout; 0: none)",
+    )
+    db_idle_in_transaction_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="seconds a transaction may sit idle before PostgreSQL ends its session "
+        "(idle_in_transaction_session_timeout; 0: none)",
+    )
+    db_retry_after: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="the Retry-After (seconds) of a 503 answered while the database is unavailable",
+    )
     data_dir: Path = Field(default=Path(".opsgraph"))
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    shutdown_drain_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=3600,
+        description="on SIGTERM, how long requests in flight may still finish before they "
+        "are cancelled and the server exits",
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5, ge=1, le=600, description="idle keep-alive connections are closed after this"
+    )
+    http_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="seconds a client has to send a request's headers; then the connection "
+        "is closed",
+    )
+    http_max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=4 * 1024,
+        le=1024 * 1024,
+        description="the largest request line and headers accepted (h11's incomplete event size)",
+    )
     environment: Environment = Environment.development
     jwt_secret: str = DEV_JWT_SECRET
     log_level: str = "INFO"

@@ -16,16 +16,32 @@ from opsgraph.settings import ConfigError, Settings, sqlalchemy_url
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+def session_options(settings: Settings) -> str:
+    """libpq ``options`` for every connection of the app: no statement, lock wait or idle
+    transaction lasts longer than the settings allow (0 turns one off)."""
+    limits = {
+        "statement_timeout": settings.db_statement_timeout,
+        "lock_timeout": settings.db_lock_timeout,
+        "idle_in_transaction_session_timeout": settings.db_idle_in_transaction_timeout,
+    }
+    return " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in limits.items())
+
+
 def create_engine(url: str | URL, settings: Settings) -> AsyncEngine:
+    """The app's engine. Its errors never carry the statement's parameters (the values
+    users sent), so log lines don't either; migrations use an engine of their own, without
+    the timeouts."""
     return create_async_engine(
         url if isinstance(url, URL) else sqlalchemy_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={
             "connect_timeout": settings.db_connect_timeout,
             "application_name": "opsgraph",
+            "options": session_options(settings),
         },
     )
 

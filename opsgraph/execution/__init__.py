@@ -30,6 +30,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from opsgraph.auth.budget import CostReport
 from opsgraph.auth.guard import SelectionWalk, check_operation
 from opsgraph.context import Context
+from opsgraph.db.faults import unavailable
 from opsgraph.errors import DomainError, QueryTooCostly
 from opsgraph.execution.cost import operation_cost
 from opsgraph.execution.nodes import NotCompiled, QueryPlan
@@ -90,7 +91,9 @@ class CompiledReads(StrawberryGraphQLCoreExecutionContext):
         except (NotCompiled, DomainError) as reason:
             # the resolvers produce the error (and its path) as they always do
             log.debug("query runs on the resolvers: %s", reason)
-        except Exception:
+        except Exception as error:
+            if unavailable(error):
+                raise  # the resolvers would meet the same database: a 503 as a whole
             log.exception("compiled read failed; running the query on the resolvers")
         else:
             context.read_path = COMPILED

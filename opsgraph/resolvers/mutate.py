@@ -4,7 +4,9 @@
 payload: an expected failure (``DomainError``) becomes ``errors`` and the transaction is
 rolled back, so a failed mutation changes nothing; ``Unauthenticated``/``Forbidden`` stay
 top-level errors. A deadlock or serialization failure is retried (the whole service call,
-in a fresh transaction or savepoint), so it never reaches a client. With ``dry_run`` the
+in a fresh transaction or savepoint), so it never reaches a client. A lock wait past
+``lock_timeout`` or a statement past ``statement_timeout`` rolls the work back and becomes
+the retryable ``TRY_AGAIN`` error in the payload. With ``dry_run`` the
 service runs just the same, the payload is read from inside its transaction, and then
 everything is rolled back (``Context.dry_run``).
 """
@@ -12,6 +14,7 @@ everything is rolled back (``Context.dry_run``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,12 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.context import Context
-from opsgraph.errors import DomainError, Forbidden, Unauthenticated
+from opsgraph.db.faults import describe, timed_out
+from opsgraph.errors import DomainError, Forbidden, TryAgain, Unauthenticated
 from opsgraph.schema.errors import UserError, user_error
 from opsgraph.schema.resolve import Info
 
 T = TypeVar("T")
 P = TypeVar("P")
+log = logging.getLogger(__name__)
 
 # deadlock_detected, serialization_failure: the transaction lost a race and may run again
 RETRYABLE = frozenset({"40001", "40P01"})
@@ -66,6 +71,9 @@ async def in_transaction(
         except DomainError as error:
             return [user_error(error)]
         except DBAPIError as error:
+            if timed_out(error):
+                log.warning("mutation rolled back: %s", describe(error))
+                return [user_error(TryAgain())]
             if attempt == ATTEMPTS or not retryable(error):
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - jitter

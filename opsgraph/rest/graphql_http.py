@@ -19,6 +19,8 @@ through the view's hooks, what the specification asks for beyond that:
 * persisted queries and the allow-list of trusted documents (opsgraph.rest.trusted_documents),
   when the view has ``documents``: the document is resolved from its hash before Strawberry
   parses it.
+* a request the database could not serve (unavailable, out of connections, past a timeout)
+  is 503 with ``Retry-After`` as a whole, whatever part of it met the fault.
 * every HTTP-level error is a JSON body ``{"errors": [{"message", "extensions": {"code"}}]}``
   with a plain message, never a traceback.
 """
@@ -26,6 +28,7 @@ through the view's hooks, what the specification asks for beyond that:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -42,6 +45,13 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from opsgraph.db.faults import (
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailable,
+    describe,
+    unavailable,
+)
 from opsgraph.errors import DomainError
 from opsgraph.rest.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -51,6 +61,8 @@ from opsgraph.rest.idempotency import (
     run_idempotent,
 )
 from opsgraph.rest.trusted_documents import BadPersistedQuery, TrustedDocuments
+
+log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -64,6 +76,7 @@ ERROR_CODES = {
     406: "NOT_ACCEPTABLE",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    503: UNAVAILABLE_CODE,
     500: "INTERNAL_SERVER_ERROR",
 }
 
@@ -210,6 +223,8 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
     masked_message: str | None = None
     #: persisted queries and the allow-list; None runs every document as sent
     documents: TrustedDocuments | None = None
+    #: the Retry-After (seconds) of a 503 answered while the database is unavailable
+    retry_after = 5
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - create_app routes only HTTP here
@@ -228,6 +243,18 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         except HTTPException as exc:  # strawberry's: malformed body, missing query, ...
             headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
             response = self.error_response(request, exc.status_code, exc.reason, headers)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            if not isinstance(exc, DatabaseUnavailable):
+                log.warning("database unavailable: %s", describe(exc))
+            response = self.error_response(
+                request,
+                503,
+                UNAVAILABLE_MESSAGE,
+                {"Retry-After": str(self.retry_after)},
+                code=UNAVAILABLE_CODE,
+            )
         await response(scope, receive, send)
 
     @property
@@ -406,7 +433,7 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
                 sub_response=sub_response,
@@ -426,6 +453,11 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
                 # a GraphQL request error (GetOperation() failed), answered like the others
                 return PreExecutionError(data=None, errors=[GraphQLError(exc.reason)])
             raise
+        for error in result.errors or ():
+            # the whole response is a 503 (and an Idempotency-Key stays unused)
+            if unavailable(error.original_error):
+                raise DatabaseUnavailable(error.original_error or error)
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult

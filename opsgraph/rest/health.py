@@ -10,6 +10,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from opsgraph.db.faults import describe
 from opsgraph.db.migrations import head_revision
 from opsgraph.version import __version__
 
@@ -27,7 +28,10 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def ready(request: Request) -> JSONResponse:
-    """200 when the database answers and its schema is at the migrations' head, else 503."""
+    """200 when the database answers and its schema is at the migrations' head, else 503;
+    503 at once, too, when the server has been told to shut down."""
+    if request.app.state.draining:
+        return _not_ready("the server is shutting down")
     expected = head_revision()
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
@@ -36,7 +40,7 @@ async def ready(request: Request) -> JSONResponse:
     except TimeoutError:
         return _not_ready("database did not answer within 3 seconds")
     except Exception as exc:
-        log.warning("readiness check failed: %s", exc)
+        log.warning("readiness check failed: %s", describe(exc))
         reason = (
             "database schema is not migrated"
             if "alembic_version" in str(exc)

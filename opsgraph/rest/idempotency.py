@@ -8,7 +8,9 @@ the same key, operation and variables gets the stored response (header
 ``Idempotent-Replayed: true``) without running again, also while the first still runs: it
 waits up to ``OPSGRAPH_IDEMPOTENCY_WAIT_SECONDS``, then gets 409
 ``IDEMPOTENCY_IN_PROGRESS``. The same key with other input is 422
-``IDEMPOTENCY_KEY_REUSED``; a malformed key is 400. (Status codes as the IETF draft "The
+``IDEMPOTENCY_KEY_REUSED``; a malformed key is 400. A mutation that meets a lock or
+statement timeout (``TRY_AGAIN``) rolls the whole request back and makes it a 503, the
+key unused, so that the repeat runs. (Status codes as the IETF draft "The
 Idempotency-Key HTTP Header Field" has them.)
 
 Keys are scoped to the caller (user or API key). A request without credentials has no
@@ -27,7 +29,8 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from opsgraph.errors import DomainError, IdempotencyInProgress, IdempotencyKeyReused
+from opsgraph.db.faults import DatabaseUnavailable
+from opsgraph.errors import DomainError, IdempotencyInProgress, IdempotencyKeyReused, TryAgain
 from opsgraph.services import idempotency
 
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -61,6 +64,16 @@ def is_mutation(request_data: GraphQLRequestData) -> bool:
     if name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == name]
     return len(operations) == 1 and operations[0].operation == OperationType.MUTATION
+
+
+def timed_out(result: ExecutionResult) -> bool:
+    """Whether a mutation of the result answered ``TRY_AGAIN`` (a lock or statement
+    timeout, ``opsgraph.resolvers.mutate``)."""
+    for payload in (result.data or {}).values():
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if any(isinstance(e, dict) and e.get("code") == TryAgain.code for e in errors or ()):
+            return True
+    return False
 
 
 async def run_idempotent(
@@ -111,6 +124,10 @@ async def run_idempotent(
             result = await execute()
         finally:
             context.pinned = None
+        if timed_out(result):
+            # one transaction for the whole request: roll it all back, keep the key unused
+            # and answer 503, so that a repeat with the same key runs again
+            raise DatabaseUnavailable(TryAgain())
         response = await to_store(result)
         if response is None:  # nothing ran: the key stays unused
             await session.rollback()

@@ -16,6 +16,14 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from opsgraph.db.faults import (
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    describe,
+    redact,
+    sqlstate,
+    unavailable,
+)
 from opsgraph.errors import DomainError
 from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.api_key import ApiKeyMutation, ApiKeyQuery
@@ -63,6 +71,24 @@ class Mutation(
     pass
 
 
+class MaskUnexpected(MaskErrors):
+    """Strawberry's MaskErrors, but an error of an unavailable database gets its own fixed
+    message and code (and keeps its cause, so the HTTP layer answers 503)."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if not unavailable(error.original_error):
+            return super().anonymise_error(error)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions={"code": UNAVAILABLE_CODE},
+        )
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """Mask all but deliberate errors: domain errors and GraphQL's own (parse, validation)."""
     original = error.original_error
@@ -88,9 +114,19 @@ class Schema(strawberry.Schema):
         the unexpected ones with their traceback, as Strawberry does."""
         unexpected = []
         for error in errors:
-            if isinstance(error.original_error, DomainError):
-                code = error.original_error.code
-                log.info("%s at %s: %s", code, error.path or "operation", error.message)
+            original = error.original_error
+            where = error.path or "operation"
+            if isinstance(original, DomainError):
+                log.info("%s at %s: %s", original.code, where, error.message)
+            elif original is None or isinstance(original, GraphQLError):
+                # the client's mistake (parse, validation, variables): not a server fault
+                log.info("request error: %s", error.message)
+            elif unavailable(original):
+                log.warning("database unavailable at %s: %s", where, describe(original))
+            elif sqlstate(original) is not None:
+                # its message may quote what the client sent: log the redacted error
+                redact(original)
+                log.error("unexpected database error at %s", where, exc_info=original)
             else:
                 unexpected.append(error)
         super().process_errors(unexpected, execution_context)
@@ -102,7 +138,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         execution_context_class=CompiledReads,
         extensions=[
-            lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+            lambda: MaskUnexpected(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: AddValidationRules(LIMITS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
