@@ -77,15 +77,13 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1_000,
         le=1024 * 1024,
-        description="characters a GraphQL document may have (the query text, not its "
-        "variables)",
+        description="characters a GraphQL document may have (the query text, not its variables)",
     )
     graphql_max_tokens: int = Field(
         default=5_000,
         ge=100,
         le=1_000_000,
-        description="tokens a GraphQL document may have (comments count too); parsing stops "
-        "there",
+        description="tokens a GraphQL document may have (comments count too); parsing stops there",
     )
     graphql_max_depth: int = Field(
         default=12, ge=1, le=200, description="fields with a selection set nested in each other"

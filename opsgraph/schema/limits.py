@@ -107,8 +107,8 @@ def parse_limited(query: str, limits: DocumentLimits) -> DocumentNode:
         if f"more than {limits.tokens} tokens" in error.message:
             raise limit_error(
                 TooManyTokens(
-                    f"The document has more than {limits.tokens} tokens, the limit; "
-                    "send a smaller document."
+                    f"The document has more tokens than the limit of {limits.tokens} "
+                    "(parsing stopped there); send a smaller document."
                 )
             ) from None
         raise
@@ -214,8 +214,10 @@ def measure(selection_set: SelectionSetNode, fragments: dict[str, Size]) -> Size
             continue
         if isinstance(selection, InlineFragmentNode):
             inner = measure(selection.selection_set, fragments)
-        else:
-            inner = fragments.get(selection.name.value, EMPTY)  # type: ignore[attr-defined]
+        elif isinstance(selection, FragmentSpreadNode):
+            inner = fragments.get(selection.name.value, EMPTY)
+        else:  # pragma: no cover - the parser makes no other selections
+            continue
         fields += inner.fields
         aliases += inner.aliases
         directives += inner.directives
