@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import httpx
 import psycopg
 
+from bench.hostile import HostileFigures, bench_hostile
+
 CUSTOMERS, ORDERS_EACH = 1_000, 10
 
 DASHBOARD = """{ customers(first: 100) { edges { node { id name
@@ -86,6 +88,7 @@ class Result:
     p50_ms: float
     p95_ms: float
     rps: float
+    hostile: HostileFigures | None = None  # measured against the same server
 
 
 BENCH_USER = "bench-admin"
@@ -173,7 +176,10 @@ async def bench_graphql(url: str, runs: int, burst: int, *, compiled: bool = Tru
                 response.raise_for_status()
 
             name = f"GraphQL, {read_path} (HTTP)"
-            return await _measure(name, statements, once, runs, burst)
+            result = await _measure(name, statements, once, runs, burst)
+            if compiled:
+                result.hostile = await bench_hostile(base)
+            return result
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -215,6 +221,9 @@ def print_table(results: list[Result]) -> None:
             f"{r.name:28} {r.statements:>8} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.rps:>9.1f}"
             f" {ratio:>9.1f}x"
         )
+    for r in results:
+        if r.hostile is not None:
+            print(r.hostile)
     served = results[0]
     ratio = served.p50_ms / floor.p50_ms
     met = served.statements <= MAX_STATEMENTS and ratio <= MAX_RATIO

@@ -68,10 +68,13 @@ HOSTILE = [
 ]
 
 
-async def answer(client: httpx.AsyncClient, query: str, *, get: bool = False) -> httpx.Response:
+async def answer(
+    client: httpx.AsyncClient, query: str, *, get: bool = False, operation: str | None = None
+) -> httpx.Response:
+    params = {"query": query, **({"operationName": operation} if operation else {})}
     if get:
-        return await client.get("/graphql", params={"query": query}, headers=ACCEPT)
-    return await client.post("/graphql", json={"query": query}, headers=ACCEPT)
+        return await client.get("/graphql", params=params, headers=ACCEPT)
+    return await client.post("/graphql", json=params, headers=ACCEPT)
 
 
 @dataclass
@@ -82,7 +85,12 @@ class Timed:
 
 
 async def timed_with_health(
-    client: httpx.AsyncClient, query: str, *, get: bool = False, interval: float = 0.002
+    client: httpx.AsyncClient,
+    query: str,
+    *,
+    get: bool = False,
+    operation: str | None = None,
+    interval: float = 0.002,
 ) -> Timed:
     """Send ``query`` while ``/health`` is asked again and again on the same server."""
     slowest = 0.0
@@ -101,9 +109,63 @@ async def timed_with_health(
     await asyncio.sleep(0)
     started = time.perf_counter()
     try:
-        response = await answer(client, query, get=get)
+        response = await answer(client, query, get=get, operation=operation)
     finally:
         seconds = time.perf_counter() - started
         done.set()
         await poller
     return Timed(response, seconds, slowest)
+
+
+# the most validation work within the default limits: a thousand operations just under
+# the token limit (valid; one of them is run)
+LARGEST_VALID = " ".join(f"query Q{n} {{ __typename }}" for n in range(990))
+MAX_GET_QUERY = 8_000  # uvicorn refuses longer request lines itself
+
+
+@dataclass
+class HostileFigures:
+    refused: int
+    worst: str  # the hostile document answered slowest
+    worst_ms: float
+    health_ms: float  # the slowest /health while a hostile document was answered
+    valid_ms: float  # the largest valid document, parsed, validated and run
+    valid_health_ms: float
+
+    def __str__(self) -> str:
+        return (
+            f"hostile documents: {self.refused} refused with their limit codes; slowest "
+            f"{self.worst_ms:.1f} ms ({self.worst}); slowest /health meanwhile "
+            f"{self.health_ms:.1f} ms\nlargest valid document (990 operations, new to the "
+            f"server): {self.valid_ms:.1f} ms; slowest /health meanwhile "
+            f"{self.valid_health_ms:.1f} ms"
+        )
+
+
+async def bench_hostile(base_url: str) -> HostileFigures:
+    """Send every hostile document (POST, and GET when it fits in a URL) to the server at
+    ``base_url`` while polling its ``/health``: the figures of the slowest."""
+    refused, worst, worst_seconds, health = 0, "", 0.0, 0.0
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        for hostile in HOSTILE:
+            for get in (False, True) if len(hostile.query) < MAX_GET_QUERY else (False,):
+                timed = await timed_with_health(client, hostile.query, get=get)
+                code = timed.response.json()["errors"][0]["extensions"]["code"]
+                assert timed.response.status_code == 400, timed.response.text[:300]
+                assert code == hostile.code, (hostile.name, code)
+                refused += 1
+                health = max(health, timed.health_seconds)
+                if timed.seconds > worst_seconds:
+                    worst_seconds = timed.seconds
+                    worst = f"{hostile.name}, {'GET' if get else 'POST'}"
+        # a text the server has not cached yet
+        valid = await timed_with_health(client, f"{LARGEST_VALID} # {time.time()}", operation="Q7")
+        assert valid.response.json() == {"data": {"__typename": "Query"}}, valid.response.text
+    return HostileFigures(
+        refused,
+        worst,
+        worst_seconds * 1000,
+        health * 1000,
+        valid.seconds * 1000,
+        valid.health_seconds * 1000,
+    )
