@@ -17,8 +17,9 @@ Measured, for all the operations of a document together, with every fragment exp
   the same place of the response (the merged response, as execution builds it); the rule
   that checks such fields can be merged compares them pairwise.
 
-A fragment spread within itself (a cycle) or a fragment no operation uses are refused with
-the specification's validation messages: both would be validation errors anyway.
+A fragment spread within itself (a cycle), a fragment no operation uses and two fragments
+of one name are refused with the specification's validation messages: all three would be
+validation errors anyway, and the measures count each fragment where it is used.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ def check_document(document: DocumentNode, limits: DocumentLimits) -> Size:
     operations: list[OperationDefinitionNode] = []
     for definition in document.definitions:
         if isinstance(definition, FragmentDefinitionNode):
-            fragments.setdefault(definition.name.value, definition)
+            name = definition.name.value
+            if name in fragments:  # the second would not be measured
+                raise GraphQLError(f"There can be only one fragment named '{name}'.", definition)
+            fragments[name] = definition
         elif isinstance(definition, OperationDefinitionNode):
             operations.append(definition)
     spreads = {name: set(spread_names(f.selection_set)) for name, f in fragments.items()}

@@ -141,9 +141,15 @@ def test_introspection_fields_do_not_count_towards_depth() -> None:
             "{ __typename } fragment A on Query { __typename }",
             "Fragment 'A' is never used.",
         ),
+        (
+            "{ ...A } fragment A on Query { __typename } fragment A on Query { "
+            + "__typename " * 4000
+            + "}",
+            "There can be only one fragment named 'A'.",
+        ),
     ],
 )
-async def test_fragment_cycles_and_unused_fragments_are_request_errors(
+async def test_fragment_cycles_unused_and_repeated_fragments_are_request_errors(
     anon_client: httpx.AsyncClient, query: str, message: str
 ) -> None:
     with count_statements() as statements:
