@@ -181,7 +181,9 @@ def test_token_limit_counts_comments() -> None:
 
 
 async def test_dashboard_query_passes(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": DASHBOARD}, headers=ACCEPT)
+    with count_statements() as statements:
+        response = await client.post("/graphql", json={"query": DASHBOARD}, headers=ACCEPT)
+    assert statements.count > 0  # the count sees the app's statements, so 0 above means none
     assert response.status_code == 200, response.text
     assert "errors" not in response.json()
     assert "edges" in response.json()["data"]["customers"]
