@@ -70,9 +70,6 @@ class DocumentCache:
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
-    def clear(self) -> None:
-        self._entries.clear()
-
 
 documents = DocumentCache(CACHED_DOCUMENTS)
 
@@ -94,6 +91,8 @@ def prepare(query: str, limits: DocumentLimits) -> DocumentNode:
 
 
 class CheckedDocuments(SchemaExtension):
+    """Parse (with the limits) and validate each new document once, in a worker thread."""
+
     prepared: Prepared | None = None
 
     async def on_parse(self) -> AsyncIterator[None]:
