@@ -2,7 +2,9 @@
 
 1. The dashboard query through the real HTTP server next to its floor, one json_agg SQL
    query, measured side by side in one run (targets: <= 6 SQL statements per request,
-   p50 <= 8x the floor).
+   p50 <= 8x the floor). Against the same server, the hostile documents of
+   ``bench/hostile.py``: the slowest refusal and the slowest ``/health`` answered meanwhile
+   (the event loop's lag, seen from outside), and the same for the largest valid document.
 2. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
 
 The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server: scratch databases are created

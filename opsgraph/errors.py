@@ -56,6 +56,14 @@ CODES: tuple[str, ...] = (
     "BUDGET_EXCEEDED",
     # the database was busy: a lock or a statement took too long (opsgraph.db.faults)
     "TRY_AGAIN",
+    # the size and shape of a GraphQL document (opsgraph.schema.limits)
+    "DOCUMENT_TOO_LONG",
+    "TOO_MANY_TOKENS",
+    "QUERY_TOO_DEEP",
+    "TOO_MANY_FIELDS",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_DIRECTIVES",
+    "TOO_MANY_DUPLICATE_FIELDS",
 )
 
 
@@ -123,6 +131,41 @@ class InvalidCredentials(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "TOO_MANY_ATTEMPTS"
+
+
+# --- limits on a GraphQL document: refused before it is validated or run -----------------
+
+
+class DocumentLimitExceeded(DomainError):
+    """A GraphQL document larger or deeper than a configured limit allows."""
+
+
+class DocumentTooLong(DocumentLimitExceeded):
+    code = "DOCUMENT_TOO_LONG"
+
+
+class TooManyTokens(DocumentLimitExceeded):
+    code = "TOO_MANY_TOKENS"
+
+
+class QueryTooDeep(DocumentLimitExceeded):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyFields(DocumentLimitExceeded):
+    code = "TOO_MANY_FIELDS"
+
+
+class TooManyAliases(DocumentLimitExceeded):
+    code = "TOO_MANY_ALIASES"
+
+
+class TooManyDirectives(DocumentLimitExceeded):
+    code = "TOO_MANY_DIRECTIVES"
+
+
+class TooManyDuplicateFields(DocumentLimitExceeded):
+    code = "TOO_MANY_DUPLICATE_FIELDS"
 
 
 # --- business rules (issue 5): the services raise these, payloads list them --------------

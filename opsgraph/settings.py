@@ -130,6 +130,41 @@ class Settings(BaseSettings):
         description="run queries over the mapped graph level by level (opsgraph.execution); "
         "false runs every query on the resolvers",
     )
+    # --- limits on GraphQL documents (opsgraph.schema.limits) ----------------------------
+    graphql_max_length: int = Field(
+        default=100_000,
+        ge=1_000,
+        le=1024 * 1024,
+        description="characters a GraphQL document may have (the query text, not its variables)",
+    )
+    graphql_max_tokens: int = Field(
+        default=5_000,
+        ge=100,
+        le=1_000_000,
+        description="tokens a GraphQL document may have (comments count too); parsing stops there",
+    )
+    graphql_max_depth: int = Field(
+        default=12, ge=1, le=200, description="fields with a selection set nested in each other"
+    )
+    graphql_max_fields: int = Field(
+        default=2_000,
+        ge=1,
+        le=1_000_000,
+        description="fields a document selects with its fragments expanded",
+    )
+    graphql_max_aliases: int = Field(
+        default=50, ge=0, le=100_000, description="aliases, with the fragments expanded"
+    )
+    graphql_max_directives: int = Field(
+        default=50, ge=0, le=100_000, description="directives, with the fragments expanded"
+    )
+    graphql_max_duplicate_fields: int = Field(
+        default=100,
+        ge=0,
+        le=100_000,
+        description="fields selected again where a field of the same response name is "
+        "already selected",
+    )
     # --- sign-in ------------------------------------------------------------------------
     jwt_algorithm: JwtAlgorithm = JwtAlgorithm.HS256
     jwt_key_id: str = Field(default="main", min_length=1, max_length=64)

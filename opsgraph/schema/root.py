@@ -6,14 +6,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from opsgraph.db.faults import (
@@ -41,6 +34,7 @@ from opsgraph.resolvers.role import RoleMutation, RoleQuery
 from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
+from opsgraph.schema.documents import CheckedDocuments
 from opsgraph.schema.extensions import OneOperation, ReportCost, SettleDryRuns, StatementCount
 
 MASKED_MESSAGE = "Unexpected error."
@@ -97,15 +91,6 @@ def is_unexpected(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
-# The limiters' validation rules, made once: the validation cache keys on the rule
-# classes, and each limiter instance would make new ones.
-LIMITS = [
-    *QueryDepthLimiter(max_depth=12).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=50).validation_rules,
-]
-CACHED_DOCUMENTS = 256  # parsed and validated documents kept, least recently used out
-
-
 class Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -139,9 +124,7 @@ def build_schema() -> strawberry.Schema:
         execution_context_class=CompiledReads,
         extensions=[
             lambda: MaskUnexpected(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-            lambda: AddValidationRules(LIMITS),
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            CheckedDocuments,  # parse, limits, validation: once per document, off the loop
             OneOperation,
             StatementCount,
             ReportCost,
