@@ -8,7 +8,7 @@ only while nothing else needs it (``HAS_DEPENDENTS``): no orders, invoices, tick
 purchase orders or portal users, and no order or invoice on one of its properties; its
 properties are deleted with it (each gets a ``property.delete`` audit event).
 
-Customer-portal users (``actor.customer_id`` set) may only update their own customer;
+Customer-portal principals (``actor.portal``) may only update their own customer;
 creating, upserting and deleting customers is staff work.
 
 Every function flushes, never commits: the caller owns the transaction.
@@ -34,6 +34,7 @@ from opsgraph.errors import (
     InvalidInput,
     NotFound,
 )
+from opsgraph.loaders.sql import Scope
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_email, checked_text
@@ -78,8 +79,10 @@ def normalise_email(raw: str | None) -> str | None:
 
 
 def check_portal(actor: Principal, customer_id: int, *, field: str, what: str) -> None:
-    """A customer-portal user acts only on its own customer's rows: others don't exist."""
-    if actor.customer_id is not None and actor.customer_id != customer_id:
+    """A customer-portal principal acts only on its own customer's rows: others (all of
+    them, while it is linked to no customer) don't exist."""
+    scope = Scope.of(actor)
+    if scope is not None and not scope.owns(customer_id):
         raise NotFound(f"no {what} with id {customer_id}", field=[field])
 
 
@@ -103,7 +106,7 @@ async def lock_customer(
 
 
 def _staff_only(actor: Principal) -> None:
-    if actor.customer_id is not None:
+    if actor.portal:
         raise Forbidden("customer-portal users can't create or delete customers")
 
 

@@ -59,7 +59,7 @@ class Upserted:
 
 def _writer(actor: Principal) -> None:
     actor.require("purchase_order:write")
-    if actor.customer_id is not None:
+    if actor.portal:
         raise Forbidden("customer-portal users can't write purchase orders")
 
 

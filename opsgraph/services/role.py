@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS, PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
@@ -86,12 +86,24 @@ def checked_permissions(given: Iterable[str], *, field: str = "permissions") -> 
 
 
 def check_grantable(permissions: Iterable[str], actor: Principal, *, field: str) -> None:
-    """Nobody hands out a permission they don't hold themselves (roles, API key scopes)."""
-    beyond = sorted(set(permissions) - actor.permissions)
+    """Nobody hands out a permission they don't hold themselves (roles, API key scopes);
+    ``portal:scoped`` only narrows what a role's holders see, so anyone may give it."""
+    beyond = sorted(set(permissions) - actor.permissions - {PORTAL_SCOPED})
     if beyond:
         raise InvalidInput(
             f"you can't grant permissions you don't hold: {', '.join(beyond)}", field=[field]
         )
+
+
+async def holds_portal_role(session: AsyncSession, user_id: int) -> bool:
+    """Whether one of the user's roles makes it a customer-portal user (``portal:scoped``)."""
+    found = await session.scalar(
+        select(UserRole.user_id)
+        .join(RolePermission, RolePermission.role_id == UserRole.role_id)
+        .where(UserRole.user_id == user_id, RolePermission.permission == PORTAL_SCOPED)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def count_admins(session: AsyncSession) -> int:

@@ -63,7 +63,7 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _writer(actor: Principal) -> None:
     actor.require("transaction:write")
-    if actor.customer_id is not None:
+    if actor.portal:
         raise Forbidden("customer-portal users can't write financial transactions")
 
 
