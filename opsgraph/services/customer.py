@@ -105,6 +105,18 @@ async def lock_customer(
         raise NotFound(f"no customer with id {customer_id}", field=[field])
 
 
+async def customer_id_for(session: AsyncSession, reference: str, *, field: str = "customer") -> int:
+    """The id of the customer with the external id ``reference``, or else with the id
+    ``reference`` (digits); ``NotFound`` at ``field`` when neither exists."""
+    text = reference.strip()
+    found = await session.scalar(select(Customer.id).where(Customer.external_id == text))
+    if found is None and text.isascii() and text.isdigit() and len(text) <= 18:
+        found = await session.scalar(select(Customer.id).where(Customer.id == int(text)))
+    if found is None:
+        raise NotFound(f"no customer with the external id or id {reference!r}", field=[field])
+    return int(found)
+
+
 def _staff_only(actor: Principal) -> None:
     if actor.portal:
         raise Forbidden("customer-portal users can't create or delete customers")
