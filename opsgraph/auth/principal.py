@@ -28,6 +28,12 @@ class Principal:
         rows, and none while its user is linked to no customer."""
         return PORTAL_SCOPED in self.permissions
 
+    def require_staff(self, what: str) -> None:
+        """``Forbidden`` for a portal principal: ``what`` is staff work, whatever
+        permissions its roles grant."""
+        if self.portal:
+            raise Forbidden(f"customer-portal users can't {what}")
+
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 

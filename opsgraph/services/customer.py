@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     DuplicateExternalId,
-    Forbidden,
     HasDependents,
     InvalidEmail,
     InvalidInput,
@@ -117,11 +116,6 @@ async def customer_id_for(session: AsyncSession, reference: str, *, field: str =
     return int(found)
 
 
-def _staff_only(actor: Principal) -> None:
-    if actor.portal:
-        raise Forbidden("customer-portal users can't create or delete customers")
-
-
 # --- customers ------------------------------------------------------------------------------
 
 
@@ -184,7 +178,7 @@ async def create_customer(
     actor: Principal,
 ) -> Customer:
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     values = checked(
         {"external_id": external_id, "name": name, "email": email, "phone": phone, "org_no": org_no}
     )
@@ -268,7 +262,7 @@ async def upsert_customer(
     NOTHING`` waits for the other insert, and when that one won this becomes its update.
     """
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     if not external_id.strip():
         raise InvalidInput("externalId must not be blank", field=["externalId"])
     values = checked({**(changes or {}), "external_id": external_id, "name": name})
@@ -338,7 +332,7 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Pri
     properties are locked first, so nothing new can refer to them before the delete.
     """
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     customer = await _locked(session, customer_id, deleting=True)
     owned = (
         await session.execute(

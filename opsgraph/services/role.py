@@ -159,6 +159,7 @@ async def create_role(
     actor: Principal,
 ) -> Role:
     actor.require("role:write")
+    actor.require_staff("change roles")
     name = name.strip().lower()
     if not ROLE_NAME_PATTERN.match(name):
         raise InvalidInput(
@@ -203,6 +204,7 @@ async def update_role(
     """Change a role's description and/or replace its permission set. Permissions added
     must be held by the actor; the built-in admin role keeps every permission it has."""
     actor.require("role:write")
+    actor.require_staff("change roles")
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
     if description is not None:
@@ -261,6 +263,7 @@ async def delete_role(session: AsyncSession, *, role_id: int, actor: Principal) 
     """Delete a role nobody holds. Built-in roles stay: they would only come back at the
     next start-up (``ensure_builtin_roles``)."""
     actor.require("role:write")
+    actor.require_staff("change roles")
     role = await _role_for_update(session, role_id)
     if role.name in BUILTIN_ROLES:
         raise InvalidState(f"the built-in role {role.name!r} can't be deleted", field=["id"])

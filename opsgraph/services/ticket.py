@@ -64,11 +64,6 @@ FIELDS = (
 TIME_ENTRY_FIELDS = ("ticket_id", "user_id", "minutes", "billable", "note", "started_at")
 
 
-def _staff_only(actor: Principal, what: str) -> None:
-    if actor.portal:
-        raise Forbidden(f"customer-portal users can't {what}")
-
-
 def _scope(actor: Principal) -> list[ColumnElement[bool]]:
     """The WHERE clause limiting a portal principal to its own customer's tickets."""
     return in_scope("Ticket", Scope.of(actor))
@@ -164,7 +159,7 @@ async def update_ticket(
     change the subject and description only."""
     actor.require("ticket:write")
     if priority is not None:
-        _staff_only(actor, "change a ticket's priority")
+        actor.require_staff("change a ticket's priority")
     new_subject = _subject(subject) if subject is not None else None
     new_description = _description(description) if description is not None else None
     new_priority = _priority(priority) if priority is not None else None
@@ -208,7 +203,7 @@ async def assign_ticket(
 ) -> Ticket:
     """Give the ticket to an active staff user (the same one again: nothing changes)."""
     actor.require("ticket:write")
-    _staff_only(actor, "assign tickets")
+    actor.require_staff("assign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     # FOR SHARE: the user can't be deactivated until this assignment is committed
@@ -228,7 +223,7 @@ async def assign_ticket(
 async def unassign_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
     """Take the ticket from its assignee (none: nothing changes)."""
     actor.require("ticket:write")
-    _staff_only(actor, "unassign tickets")
+    actor.require_staff("unassign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     before = snapshot(ticket, FIELDS)
@@ -248,7 +243,7 @@ async def log_time(
 ) -> TimeEntry:
     """Log the actor's own time on a ticket that is not closed."""
     actor.require("time_entry:write")
-    _staff_only(actor, "log time")
+    actor.require_staff("log time")
     if not 0 < minutes <= MAX_MINUTES:
         raise InvalidInput(
             f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",

@@ -409,3 +409,46 @@ def test_the_customer_role_is_portal_scoped_and_admin_is_not() -> None:
         for name, (_, permissions) in BUILTIN_ROLES.items()
         if name != "customer"
     )
+
+
+async def test_a_portal_user_with_staff_roles_writes_no_staff_data(
+    world: World,
+    anon_client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # integration grants order, invoice, payment and customer writes: portal:scoped wins
+    headers = await create_and_sign_in(
+        anon_client,
+        session_factory,
+        "mixed",
+        ["customer", "integration"],
+        customer_id=world.customer_id,
+    )
+    portal = GraphQLClient(anon_client)
+    own_customer = world.samples["Customer"][0]
+    own_invoice = world.samples["Invoice"][0]
+    product = world.samples["Product"][0]
+    attempts = [
+        (
+            """mutation($c: ID!, $p: ID!) { orderCreate(input: {customerId: $c,
+              lines: [{productId: $p, quantity: 1}]}) { order { id } errors { code } } }""",
+            {"c": own_customer, "p": product},
+        ),
+        (
+            """mutation($i: ID!) { paymentRecord(input: {invoiceId: $i, amount: "1",
+              method: CARD, reference: "r1"}) { payment { id } errors { code } } }""",
+            {"i": own_invoice},
+        ),
+        (
+            """mutation { customerCreate(input: {name: "New AB"}) {
+              customer { id } errors { code } } }""",
+            {},
+        ),
+    ]
+    for query, variables in attempts:
+        body = await portal(query, variables, **headers)
+        assert body["data"] is None, body
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+    # and it reads its own customer only, like any portal user
+    counts = await portal("{ customers { totalCount } }", **headers)
+    assert counts["data"]["customers"]["totalCount"] == 1
