@@ -1,4 +1,4 @@
-"""``opsgraph serve|migrate|seed|create-admin|export-schema|documents``.
+"""``opsgraph serve|migrate|seed|create-admin|create-user|export-schema|documents``.
 
 Every failure a person can cause ends in one line on stderr and a non-zero exit, never a
 traceback: the ConfigError / DomainError messages are written for that.
@@ -216,6 +216,43 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
     print(f"admin user {args.username.strip().lower()!r} created")
 
 
+def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
+    from opsgraph.errors import DomainError
+
+    password = args.password
+    if not password:
+        if not sys.stdin.isatty():
+            raise ConfigError("no password: pass --password")
+        password = getpass.getpass("Password for the new user: ")
+    roles = args.role or (["customer"] if args.customer else ["staff"])
+
+    async def create(session: AsyncSession) -> None:
+        from opsgraph.services.customer import customer_id_for
+        from opsgraph.services.user import create_by_operator
+
+        customer_id = None
+        if args.customer is not None:
+            customer_id = await customer_id_for(session, args.customer)
+        await create_by_operator(
+            session,
+            username=args.username,
+            email=args.email,
+            password=password,
+            roles=roles,
+            customer_id=customer_id,
+            settings=settings,
+            via="cli",
+        )
+
+    with database(settings) as url:
+        try:
+            _in_transaction(url, settings, create)
+        except DomainError as exc:
+            raise ConfigError(exc.message) from None
+    linked = f", linked to customer {args.customer!r}" if args.customer else ""
+    print(f"user {args.username.strip().lower()!r} created with roles {', '.join(roles)}{linked}")
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
     from opsgraph.schema.root import schema
 
@@ -316,6 +353,24 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="or OPSGRAPH_ADMIN_PASSWORD, or asked for")
     admin.set_defaults(handler=cmd_create_admin)
+
+    user = commands.add_parser(
+        "create-user", help="create a user, e.g. a portal user linked to a customer"
+    )
+    user.add_argument("--username", required=True)
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", help="or asked for")
+    user.add_argument(
+        "--customer",
+        metavar="EXTERNAL_ID_OR_ID",
+        help="link the user to this customer (its external id, or its id)",
+    )
+    user.add_argument(
+        "--role",
+        action="append",
+        help="a role to give (repeatable; default customer with --customer, else staff)",
+    )
+    user.set_defaults(handler=cmd_create_user)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file (default stdout)")

@@ -109,14 +109,13 @@ class Context:
             self._principal = None
 
     def scope(self) -> Scope | None:
-        """The row scope of the caller: set for a customer-portal user, else None. Rows
-        are read only once the guard knows the caller; earlier is a bug, and fails."""
+        """The row scope of the caller: set for a customer-portal principal (linked to a
+        customer or not), else None. Rows are read only once the guard knows the caller;
+        earlier is a bug, and fails."""
         if self._principal is _UNRESOLVED:
             raise RuntimeError("rows read before the caller is known")
         principal: Principal | None = self._principal
-        if principal is None or principal.customer_id is None:
-            return None
-        return Scope(customer_id=principal.customer_id, user_id=principal.user_id)
+        return Scope.of(principal)
 
     async def spend(self, report: CostReport) -> None:
         """Spend what the operation costs from its caller's budget (``BudgetExceeded`` when

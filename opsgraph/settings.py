@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -178,7 +178,18 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(default="opsgraph", min_length=1)
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    bcrypt_rounds: int = Field(
+        default=12,
+        ge=4,
+        le=16,
+        description="bcrypt cost of new password hashes; a login with a hash of another "
+        "cost rehashes it",
+    )
+    password_scheme: Literal["bcrypt", "argon2id"] = Field(
+        default="bcrypt",
+        description="how new password hashes are made; logins verify either scheme and "
+        "rehash a password held in the other one",
+    )
     password_min_length: int = Field(default=10, ge=8, le=72)
     login_max_failures: int = Field(default=10, ge=1, le=1000)
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)

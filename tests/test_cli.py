@@ -171,6 +171,48 @@ def test_create_admin(
     assert row == [("boss@example.com", "admin")]
 
 
+def test_create_user_linked_to_a_customer(
+    fresh_database_url: URL, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATABASE_URL", url_text(fresh_database_url))
+    with psycopg.connect(libpq_dsn(fresh_database_url)) as conn:
+        row = conn.execute(
+            "INSERT INTO customer (name, external_id) VALUES ('Acme', 'ACME-1') RETURNING id"
+        ).fetchone()
+    assert row is not None
+    acme = row[0]
+    user = ["create-user", "--password", "a-long-password"]
+    assert main([*user, "--username", "Pat", "--email", "pat@x.se", "--customer", "ACME-1"]) == 0
+    assert "'pat' created with roles customer, linked to customer 'ACME-1'" in (
+        capsys.readouterr().out
+    )
+    by_id = ["--username", "kim", "--email", "kim@x.se", "--customer", str(acme)]
+    assert main([*user, *by_id, "--role", "customer", "--role", "support"]) == 0
+    assert main([*user, "--username", "sam", "--email", "sam@x.se"]) == 0
+    capsys.readouterr()
+    missing = ["--username", "lee", "--email", "lee@x.se", "--customer", "NOPE"]
+    assert main([*user, *missing]) == 1
+    err = capsys.readouterr().err
+    assert "opsgraph: error: no customer with the external id or id 'NOPE'\n" in err
+    assert "Traceback" not in err
+    with psycopg.connect(libpq_dsn(fresh_database_url)) as conn:
+        users = conn.execute(
+            'SELECT u.username, u.customer_id, array_agg(r.name ORDER BY r.name) FROM "user" u'
+            " JOIN user_role ur ON ur.user_id = u.id JOIN role r ON r.id = ur.role_id"
+            " GROUP BY u.username, u.customer_id ORDER BY u.username"
+        ).fetchall()
+        audited = conn.execute(
+            "SELECT changes->>'customer_id', changes->>'by' FROM audit_event"
+            " WHERE action = 'user.create' AND changes->>'username' = 'pat'"
+        ).fetchall()
+    assert users == [
+        ("kim", acme, ["customer", "support"]),
+        ("pat", acme, ["customer"]),
+        ("sam", None, ["staff"]),
+    ]
+    assert audited == [(str(acme), "cli")]
+
+
 def test_create_admin_without_password_in_batch(
     fresh_database_url: URL, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,12 @@
 """Every permission, in one place, and the built-in roles made of them.
 
-Permissions are ``<domain>:<action>`` strings. The guards (auth issue) and the seed data
-read them from here; nothing else spells a permission out.
+Permissions are ``<domain>:<action>`` strings. The guards and the seed data read them
+from here; nothing else spells a permission out.
+
+``portal:scoped`` is not a right but a limit: a principal holding it (through any of its
+roles, whatever else those grant) is a customer-portal principal and sees only the rows of
+the customer its user is linked to, and nothing at all while linked to none. An API key
+inherits it from its creator, whatever the key's scopes.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ DOMAINS: Final = (
     "audit",
 )
 
+PORTAL_SCOPED: Final = "portal:scoped"
+
 PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")} | {"user:admin"}
+    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")}
+    | {"user:admin", PORTAL_SCOPED}
 )
 
 
@@ -59,7 +67,7 @@ OPERATIONAL = (
 )
 
 BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
-    "admin": ("Everything, including users, roles and API keys", PERMISSIONS),
+    "admin": ("Everything, including users, roles and API keys", PERMISSIONS - {PORTAL_SCOPED}),
     "staff": (
         "Reads everything; writes operational data",
         _select("*:read") - {"audit:read", "user:read", "role:read", "api_key:read"}
@@ -97,8 +105,9 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
         ),
     ),
     "customer": (
-        "Customer portal: reads its own customer's data",
+        "Customer portal: reads its own customer's data (none while linked to no customer)",
         _select(
+            PORTAL_SCOPED,
             "customer:read",
             "property:read",
             "order:read",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.errors import Forbidden
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in user (or, later, an API key acting for one) and what it may do.
+    """A signed-in user (or an API key acting for one) and what it may do.
 
-    ``customer_id`` is set for customer-portal users: they see only that customer's rows.
+    ``customer_id`` is the customer the user is linked to. Whether that limits what it
+    sees follows from its permissions, not from the link: see ``portal``.
     """
 
     user_id: int
@@ -19,6 +21,18 @@ class Principal:
     permissions: frozenset[str]
     customer_id: int | None = None
     api_key_id: int | None = None
+
+    @property
+    def portal(self) -> bool:
+        """A customer-portal principal (``portal:scoped``): it sees only its customer's
+        rows, and none while its user is linked to no customer."""
+        return PORTAL_SCOPED in self.permissions
+
+    def require_staff(self, what: str) -> None:
+        """``Forbidden`` for a portal principal: ``what`` is staff work, whatever
+        permissions its roles grant."""
+        if self.portal:
+            raise Forbidden(f"customer-portal users can't {what}")
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -4,9 +4,10 @@ Every statement takes a batch of parent keys (``= ANY(:keys)``), so a level of a
 costs one statement however many parents it has: pages per parent use ``row_number()``
 over a window partitioned by the parent key.
 
-Every statement also takes the request's ``Scope``: for a customer-portal user it adds
-the WHERE clause that keeps out other customers' rows (``visible``), so rows, pages and
-counts are scoped in the database, never filtered afterwards.
+Every statement also takes the request's ``Scope``: for a customer-portal principal it
+adds the WHERE clause that keeps out other customers' rows (``visible``), so rows, pages
+and counts are scoped in the database, never filtered afterwards. A portal principal
+linked to no customer gets a clause that matches no customer's rows: scoping fails closed.
 """
 
 from __future__ import annotations
@@ -29,16 +30,35 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.selectable import NamedFromClause
 
+from opsgraph.auth.principal import Principal
 from opsgraph.schema.mapping import ENTITIES, Entity, Filter, FilterOp, Relation
 from opsgraph.schema.pagination import Cursor
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What a customer-portal user may see: rows of ``customer_id``, and their own user."""
+    """What a customer-portal principal may see: rows of ``customer_id`` (None: linked to
+    no customer, so no customer's rows), and its own user."""
 
-    customer_id: int
+    customer_id: int | None
     user_id: int
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> Scope | None:
+        """The principal's scope: None (everything its permissions allow) unless it is a
+        portal principal (``Principal.portal``), whether or not it is linked."""
+        if principal is None or not principal.portal:
+            return None
+        return cls(customer_id=principal.customer_id, user_id=principal.user_id)
+
+    def owns(self, customer_id: int) -> bool:
+        """Whether the customer is the scope's own (never, when linked to none)."""
+        return self.customer_id is not None and self.customer_id == customer_id
+
+
+def in_scope(entity: str, scope: Scope | None) -> list[ColumnElement[bool]]:
+    """``visible`` for the entity named ``entity`` (services' WHERE clauses)."""
+    return visible(ENTITIES[entity], scope)
 
 
 def visible(
@@ -54,6 +74,8 @@ def visible(
         return []
     if portal.own_user:
         return [rows.c.id == scope.user_id]
+    if scope.customer_id is None:  # a portal principal linked to no customer
+        return [false()]
     if portal.column is not None:
         return [rows.c[portal.column] == scope.customer_id]
     if portal.via is not None:

@@ -37,11 +37,18 @@ def user_id(raw: strawberry.ID | None, own: int) -> int:
     return own if raw is None else parse_global_id(raw, "User")
 
 
+def customer_link(raw: strawberry.ID | None) -> int | service.Keep | None:
+    """The customer a global id names; null: none (unlink); left out: keep the link."""
+    if raw is strawberry.UNSET:
+        return service.KEEP
+    return None if raw is None else parse_global_id(raw, "Customer", field="customerId")
+
+
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(
         description="Create a user (`user:admin`; anyone when self-signup is on, who then "
-        "gets the default role `staff` and chooses no roles).",
+        "gets the default role `staff` and chooses no roles and no customer).",
         metadata=requires("user:admin", public_if="self_signup"),
     )
     async def user_register(self, info: Info, input: UserRegisterInput) -> UserRegisterPayload:
@@ -56,6 +63,11 @@ class UserMutation:
                 password=input.password,
                 full_name=input.full_name,
                 roles=input.roles,
+                customer_id=(
+                    None
+                    if input.customer_id is None
+                    else parse_global_id(input.customer_id, "Customer", field="customerId")
+                ),
                 actor=actor,
                 settings=context.settings,
             ),
@@ -65,7 +77,8 @@ class UserMutation:
         return UserRegisterPayload(user=await load(info, "User", done.id))
 
     @strawberry.mutation(
-        description="Change your own email or full name; anyone's with `user:admin`.",
+        description="Change your own email or full name; anyone's, and the customer a user "
+        "is linked to, with `user:admin`.",
         metadata=SIGNED_IN,
     )
     async def user_update(self, info: Info, input: UserUpdateInput) -> UserUpdatePayload:
@@ -77,6 +90,7 @@ class UserMutation:
                 user_id=user_id(input.id, actor.user_id),
                 email=input.email,
                 full_name=input.full_name,
+                customer_id=customer_link(input.customer_id),
                 actor=actor,
             ),
             lambda done: {"user": Ref("User", done.id)},

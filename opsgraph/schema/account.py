@@ -43,15 +43,27 @@ class UserRegisterInput:
         default=None,
         description="Role names, chosen by an administrator only; default `staff`.",
     )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The customer a portal user belongs to (set by an administrator only).",
+    )
 
 
-@strawberry.input(description="Fields of a user to change; null leaves a field as it is.")
+@strawberry.input(
+    description="Fields of a user to change; null leaves a field as it is, except `customerId`."
+)
 class UserUpdateInput:
     id: strawberry.ID | None = strawberry.field(
         default=None, description="The user to change (`user:admin`); null: yourself."
     )
     email: str | None = None
     full_name: str | None = None
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Link the user to this customer (`user:admin`): a portal user sees only "
+        "its customer's data, and none while linked to no customer. Null: unlink. Left "
+        "out: the link is kept.",
+    )
 
 
 @strawberry.input(

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
 from opsgraph.errors import Forbidden, InvalidInput, InvalidState, Unauthenticated
@@ -131,6 +132,12 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
     return key
 
 
+def _key_permissions(scopes: frozenset[str], creator: frozenset[str]) -> frozenset[str]:
+    """What a key may do: its scopes, within what its creator may do now; a portal
+    creator's limit (``portal:scoped``) comes with every key it made, whatever its scopes."""
+    return (scopes & creator) | (creator & {PORTAL_SCOPED})
+
+
 async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal:
     """The principal a key acts as, in one statement (two when ``lastUsedAt`` is over a
     minute old). Malformed, unknown, revoked, wrong secret, inactive creator: all the
@@ -171,7 +178,7 @@ async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal
     return Principal(
         user_id=row.user_id,
         username=row.username,
-        permissions=frozenset(row.scopes) & frozenset(row.permissions),
+        permissions=_key_permissions(frozenset(row.scopes), frozenset(row.permissions)),
         customer_id=row.customer_id,
         api_key_id=row.id,
     )

@@ -12,7 +12,13 @@ from functools import cache
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.passwords import hash_password, verify_password
+from opsgraph.auth.passwords import (
+    PasswordRejected,
+    hash_password,
+    hash_password_async,
+    needs_rehash,
+    verify_password,
+)
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import AccessToken, TokenIssuer, hash_secret, new_refresh_token
 from opsgraph.errors import InvalidCredentials, TooManyAttempts, Unauthenticated
@@ -32,9 +38,22 @@ class SignedIn:
 
 
 @cache
-def _dummy_hash(rounds: int) -> str:
-    """A hash to check unknown usernames against, so every attempt costs one bcrypt check."""
-    return hash_password("not a password of anyone", rounds=rounds)
+def _dummy_hash(rounds: int, scheme: str) -> str:
+    """A hash to check unknown usernames against, so every attempt costs one check of the
+    configured scheme."""
+    return hash_password("not a password of anyone", rounds=rounds, scheme=scheme)
+
+
+async def _rehashed(password: str, hashed: str, settings: Settings) -> str | None:
+    """A new hash of a verified password when ``hashed`` is of another scheme or cost than
+    configured (``OPSGRAPH_PASSWORD_SCHEME``, ``OPSGRAPH_BCRYPT_ROUNDS``); else None."""
+    scheme, rounds = settings.password_scheme, settings.bcrypt_rounds
+    if not needs_rehash(hashed, scheme=scheme, rounds=rounds):
+        return None
+    try:  # the password's length is not checked again: the user keeps it
+        return await hash_password_async(password, rounds=rounds, min_length=0, scheme=scheme)
+    except PasswordRejected:
+        return None
 
 
 async def login(
@@ -47,8 +66,9 @@ async def login(
     issuer: TokenIssuer,
 ) -> SignedIn:
     """Tokens for a right username and password. Unknown users and wrong passwords get the
-    same ``InvalidCredentials`` after one bcrypt check each; after too many failures for
-    the username or the client address within the window, ``TooManyAttempts``."""
+    same ``InvalidCredentials`` after one password check each; after too many failures for
+    the username or the client address within the window, ``TooManyAttempts``. A right
+    password held in a hash of another scheme or cost is hashed anew (``_rehashed``)."""
     name = username.strip().lower()[:320]
     client = client_address[:64]
     # one attempt at a time per username and per address, so concurrent attempts are counted
@@ -72,7 +92,11 @@ async def login(
             f"too many failed logins; try again in up to {settings.login_window_minutes} minutes"
         )
     user = await session.scalar(select(User).where(User.username == name))
-    hashed = user.password_hash if user is not None else _dummy_hash(settings.bcrypt_rounds)
+    hashed = (
+        user.password_hash
+        if user is not None
+        else _dummy_hash(settings.bcrypt_rounds, settings.password_scheme)
+    )
     matches = await asyncio.to_thread(verify_password, password, hashed)
     succeeded = matches and user is not None and user.is_active
     session.add(LoginAttempt(username=name, client_address=client, succeeded=succeeded))
@@ -89,6 +113,10 @@ async def login(
         await session.flush()
         raise InvalidCredentials()
     user.last_login_at = dt.datetime.now(dt.UTC)
+    rehashed = await _rehashed(password, user.password_hash, settings)
+    if rehashed is not None:
+        user.password_hash = rehashed
+        changes["password_rehashed"] = settings.password_scheme
     audit(
         session, "auth.login", actor=user.id, entity_type="User", entity_id=user.id, changes=changes
     )

@@ -8,7 +8,7 @@ only while nothing else needs it (``HAS_DEPENDENTS``): no orders, invoices, tick
 purchase orders or portal users, and no order or invoice on one of its properties; its
 properties are deleted with it (each gets a ``property.delete`` audit event).
 
-Customer-portal users (``actor.customer_id`` set) may only update their own customer;
+Customer-portal principals (``actor.portal``) may only update their own customer;
 creating, upserting and deleting customers is staff work.
 
 Every function flushes, never commits: the caller owns the transaction.
@@ -28,12 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     DuplicateExternalId,
-    Forbidden,
     HasDependents,
     InvalidEmail,
     InvalidInput,
     NotFound,
 )
+from opsgraph.loaders.sql import Scope
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_email, checked_text
@@ -78,8 +78,10 @@ def normalise_email(raw: str | None) -> str | None:
 
 
 def check_portal(actor: Principal, customer_id: int, *, field: str, what: str) -> None:
-    """A customer-portal user acts only on its own customer's rows: others don't exist."""
-    if actor.customer_id is not None and actor.customer_id != customer_id:
+    """A customer-portal principal acts only on its own customer's rows: others (all of
+    them, while it is linked to no customer) don't exist."""
+    scope = Scope.of(actor)
+    if scope is not None and not scope.owns(customer_id):
         raise NotFound(f"no {what} with id {customer_id}", field=[field])
 
 
@@ -102,9 +104,16 @@ async def lock_customer(
         raise NotFound(f"no customer with id {customer_id}", field=[field])
 
 
-def _staff_only(actor: Principal) -> None:
-    if actor.customer_id is not None:
-        raise Forbidden("customer-portal users can't create or delete customers")
+async def customer_id_for(session: AsyncSession, reference: str, *, field: str = "customer") -> int:
+    """The id of the customer with the external id ``reference``, or else with the id
+    ``reference`` (digits); ``NotFound`` at ``field`` when neither exists."""
+    text = reference.strip()
+    found = await session.scalar(select(Customer.id).where(Customer.external_id == text))
+    if found is None and text.isascii() and text.isdigit() and len(text) <= 18:
+        found = await session.scalar(select(Customer.id).where(Customer.id == int(text)))
+    if found is None:
+        raise NotFound(f"no customer with the external id or id {reference!r}", field=[field])
+    return int(found)
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -169,7 +178,7 @@ async def create_customer(
     actor: Principal,
 ) -> Customer:
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     values = checked(
         {"external_id": external_id, "name": name, "email": email, "phone": phone, "org_no": org_no}
     )
@@ -253,7 +262,7 @@ async def upsert_customer(
     NOTHING`` waits for the other insert, and when that one won this becomes its update.
     """
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     if not external_id.strip():
         raise InvalidInput("externalId must not be blank", field=["externalId"])
     values = checked({**(changes or {}), "external_id": external_id, "name": name})
@@ -323,7 +332,7 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Pri
     properties are locked first, so nothing new can refer to them before the delete.
     """
     actor.require("customer:write")
-    _staff_only(actor)
+    actor.require_staff("create or delete customers")
     customer = await _locked(session, customer_id, deleting=True)
     owned = (
         await session.execute(

@@ -155,6 +155,7 @@ async def create_invoice(
     """A draft invoice. ``total`` may be left out (it is subtotal + tax); given, it must be
     exactly that."""
     actor.require("invoice:write")
+    actor.require_staff("write invoices")
     subtotal = checked_money(subtotal, field="subtotal")
     tax = checked_money(tax, field="tax")
     computed = subtotal + tax
@@ -216,6 +217,7 @@ async def create_invoice_from_order(
     Issued today unless ``issued_date``; due ``payment_terms_days`` (default 30) later
     unless ``due_date``. The order's lines are the invoice's (``Invoice.lines``)."""
     actor.require("invoice:write")
+    actor.require_staff("write invoices")
     issued = issued_date if issued_date is not None else dt.date.today()
     due = _due_date(issued, due_date, payment_terms_days)
     if issued > due:
@@ -291,6 +293,7 @@ def set_invoice_status(
 async def send_invoice(session: AsyncSession, *, invoice_id: int, actor: Principal) -> Invoice:
     """draft -> sent."""
     actor.require("invoice:write")
+    actor.require_staff("write invoices")
     invoice = await invoice_for_update(session, invoice_id, field="id")
     set_invoice_status(session, actor, invoice, InvoiceStatus.sent, "invoice.send", field="id")
     await session.flush()
@@ -302,6 +305,7 @@ async def void_invoice(
 ) -> Invoice:
     """draft or sent -> void; not once paid, nor while it has payments."""
     actor.require("invoice:write")
+    actor.require_staff("write invoices")
     reason = checked_text(reason, field="reason", limit=MAX_REASON)
     invoice = await invoice_for_update(session, invoice_id, field="id")
     if invoice.status == InvoiceStatus.paid.value:

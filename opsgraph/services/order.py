@@ -188,6 +188,7 @@ async def create_order(
 ) -> Order:
     """``orderCreate``: a pending order of ``lines`` for the customer, its stock taken."""
     actor.require("order:write")
+    actor.require_staff("write orders")
     lines, tax, external_id = _checked_input(lines, tax, external_id)
     # FOR KEY SHARE: a customerDelete racing this order waits, then sees the order
     await lock_customer(session, customer_id)
@@ -256,6 +257,7 @@ async def change_order_status(
     (``INVALID_TRANSITION`` otherwise). Cancelling restores the stock of every line and
     takes the order off the customer's order_count."""
     actor.require("order:write")
+    actor.require_staff("write orders")
     order = await locked(session, Order, order_id, what="order")
     ORDER.check(order.status, status.value, field="id")
     before = order.status

@@ -106,6 +106,7 @@ async def record_payment(
     that invoice; booked as an ``income`` transaction on the day paid. The payment that
     pays the rest makes the invoice ``paid``."""
     actor.require("payment:write")
+    actor.require_staff("record payments")
     amount = checked_money(amount, field="amount", positive=True)
     method = _checked_method(method)
     reference = checked_text(reference, field="reference", limit=MAX_REFERENCE, blank=False)

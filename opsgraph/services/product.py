@@ -73,6 +73,7 @@ async def create_product(
     """``productCreate``: the product, its stock level of ``initial_stock`` and the
     ``initial`` movement that explains it (delta = the initial stock, even 0)."""
     actor.require("product:write")
+    actor.require_staff("write products")
     sku = checked_sku(sku)
     name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
     description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
@@ -122,6 +123,7 @@ async def update_product(
     checks as on create. Existing order lines keep the price they were sold at. Audited
     only when something changed."""
     actor.require("product:write")
+    actor.require_staff("write products")
     product = await locked(session, Product, product_id, what="product")
     before = snapshot(product, FIELDS)
     changes: dict[str, Any] = {}
@@ -168,6 +170,7 @@ async def deactivate_product(
     """``productDeactivate``: the product can't be ordered any more (its stock, movements
     and past orders stay). An already inactive product is ``INVALID_STATE``."""
     actor.require("product:write")
+    actor.require_staff("write products")
     product = await locked(session, Product, product_id, what="product")
     if not product.active:
         raise InvalidState(f"product {product.sku} is already inactive", field=["id"])

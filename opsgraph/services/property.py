@@ -32,6 +32,7 @@ from opsgraph.errors import (
     PropertyCustomerMismatch,
     PropertyHasOpenInvoices,
 )
+from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Invoice, InvoiceStatus, Order, OrderStatus, Property
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_text
@@ -132,7 +133,7 @@ async def _locked(session: AsyncSession, property_id: int, actor: Principal) -> 
     """The property, locked ``FOR UPDATE``: no order or invoice can be made for it (they
     lock it ``FOR SHARE``) or refer to it (foreign key checks) until this ends. A portal
     user's scope is its own customer's properties."""
-    scope = [] if actor.customer_id is None else [Property.customer_id == actor.customer_id]
+    scope = in_scope("Property", Scope.of(actor))
     return await locked(session, Property, property_id, what="property", where=scope)
 
 

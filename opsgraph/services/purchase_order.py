@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     Conflict,
-    Forbidden,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -59,8 +58,7 @@ class Upserted:
 
 def _writer(actor: Principal) -> None:
     actor.require("purchase_order:write")
-    if actor.customer_id is not None:
-        raise Forbidden("customer-portal users can't write purchase orders")
+    actor.require_staff("write purchase orders")
 
 
 async def _locked(session: AsyncSession, external_id: str) -> PurchaseOrder | None:

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.errors import InvalidInput, NotFound
-from opsgraph.loaders.sql import Scope, visible
+from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -26,7 +26,6 @@ from opsgraph.models import (
     Ticket,
     TimeEntry,
 )
-from opsgraph.schema.mapping import ENTITIES
 
 ZERO = Decimal("0.00")
 
@@ -44,10 +43,6 @@ def check_period(start: dt.date, end: dt.date) -> None:
         raise InvalidInput(f"from ({start}) is after to ({end})", field=["from"])
 
 
-def _in_scope(entity: str, scope: Scope | None) -> list[ColumnElement[bool]]:
-    return visible(ENTITIES[entity], scope)
-
-
 async def customer_statement(
     session: AsyncSession,
     *,
@@ -59,7 +54,7 @@ async def customer_statement(
     """Totals over the customer's invoices issued in [start, end], void ones left out."""
     check_period(start, end)
     found = await session.scalar(
-        select(Customer.id).where(Customer.id == customer_id, *_in_scope("Customer", scope))
+        select(Customer.id).where(Customer.id == customer_id, *in_scope("Customer", scope))
     )
     if found is None:
         raise NotFound("no such customer", field=["customerId"])
@@ -80,7 +75,7 @@ async def customer_statement(
                 Invoice.customer_id == customer_id,
                 Invoice.issued_date.between(start, end),
                 Invoice.status != InvoiceStatus.void.value,
-                *_in_scope("Invoice", scope),
+                *in_scope("Invoice", scope),
             )
         )
     ).one()
@@ -119,21 +114,21 @@ async def daily_kpis(
     live = Order.status != OrderStatus.cancelled.value
     orders = select(
         func.count().filter(live), func.coalesce(func.sum(Order.total).filter(live), 0)
-    ).where(within(Order.placed_at), *_in_scope("Order", scope))
+    ).where(within(Order.placed_at), *in_scope("Order", scope))
     payments = select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        within(Payment.paid_at), *_in_scope("Payment", scope)
+        within(Payment.paid_at), *in_scope("Payment", scope)
     )
     opened = (
         select(func.count())
         .select_from(Ticket)
-        .where(within(Ticket.created_at), *_in_scope("Ticket", scope))
+        .where(within(Ticket.created_at), *in_scope("Ticket", scope))
     )
     resolved = select(
         func.count(),
         func.avg(func.extract("epoch", Ticket.resolved_at - Ticket.created_at) / 3600),
-    ).where(within(Ticket.resolved_at), *_in_scope("Ticket", scope))
+    ).where(within(Ticket.resolved_at), *in_scope("Ticket", scope))
     minutes = select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-        within(TimeEntry.started_at), TimeEntry.billable.is_(True), *_in_scope("TimeEntry", scope)
+        within(TimeEntry.started_at), TimeEntry.billable.is_(True), *in_scope("TimeEntry", scope)
     )
     order_row = (await session.execute(orders)).one()
     resolved_row = (await session.execute(resolved)).one()

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS, PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
@@ -86,12 +86,24 @@ def checked_permissions(given: Iterable[str], *, field: str = "permissions") -> 
 
 
 def check_grantable(permissions: Iterable[str], actor: Principal, *, field: str) -> None:
-    """Nobody hands out a permission they don't hold themselves (roles, API key scopes)."""
-    beyond = sorted(set(permissions) - actor.permissions)
+    """Nobody hands out a permission they don't hold themselves (roles, API key scopes);
+    ``portal:scoped`` only narrows what a role's holders see, so anyone may give it."""
+    beyond = sorted(set(permissions) - actor.permissions - {PORTAL_SCOPED})
     if beyond:
         raise InvalidInput(
             f"you can't grant permissions you don't hold: {', '.join(beyond)}", field=[field]
         )
+
+
+async def holds_portal_role(session: AsyncSession, user_id: int) -> bool:
+    """Whether one of the user's roles makes it a customer-portal user (``portal:scoped``)."""
+    found = await session.scalar(
+        select(UserRole.user_id)
+        .join(RolePermission, RolePermission.role_id == UserRole.role_id)
+        .where(UserRole.user_id == user_id, RolePermission.permission == PORTAL_SCOPED)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def count_admins(session: AsyncSession) -> int:
@@ -147,6 +159,7 @@ async def create_role(
     actor: Principal,
 ) -> Role:
     actor.require("role:write")
+    actor.require_staff("change roles")
     name = name.strip().lower()
     if not ROLE_NAME_PATTERN.match(name):
         raise InvalidInput(
@@ -191,6 +204,7 @@ async def update_role(
     """Change a role's description and/or replace its permission set. Permissions added
     must be held by the actor; the built-in admin role keeps every permission it has."""
     actor.require("role:write")
+    actor.require_staff("change roles")
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
     if description is not None:
@@ -249,6 +263,7 @@ async def delete_role(session: AsyncSession, *, role_id: int, actor: Principal) 
     """Delete a role nobody holds. Built-in roles stay: they would only come back at the
     next start-up (``ensure_builtin_roles``)."""
     actor.require("role:write")
+    actor.require_staff("change roles")
     role = await _role_for_update(session, role_id)
     if role.name in BUILTIN_ROLES:
         raise InvalidState(f"the built-in role {role.name!r} can't be deleted", field=["id"])

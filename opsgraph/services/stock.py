@@ -75,6 +75,7 @@ async def adjust_stock(
     """``stockAdjust``: add ``delta`` (negative: remove) to a product's stock, with a
     movement. Never below zero: ``INSUFFICIENT_STOCK`` says how many are on hand."""
     actor.require("stock:write")
+    actor.require_staff("change stock")
     note = _checked_adjustment(delta, reason, note)
     sku = await session.scalar(select(Product.sku).where(Product.id == product_id))
     if sku is None:

@@ -11,8 +11,9 @@ Rules:
 - minutes of a time entry: 1..1440 (one day, as the table's CHECK); the entry is the
   actor's own; it can't start in the future.
 
-Customer-portal users (``Principal.customer_id`` set; the built-in ``customer`` role has
-``ticket:write``) act only on their own customer's tickets: another customer's ticket or
+Customer-portal principals (``Principal.portal``; the built-in ``customer`` role has
+``ticket:write``) act only on their own customer's tickets (none while linked to no
+customer): another customer's ticket or
 customer is ``NOT_FOUND`` (a WHERE clause of the lookup, never a check afterwards). What
 they may do is deliberately narrow:
 - create tickets for their own customer (with the priority they report),
@@ -35,10 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Forbidden, Inactive, InvalidInput, TicketClosed
-from opsgraph.models import Customer, Ticket, TicketPriority, TicketStatus, TimeEntry, User
+from opsgraph.loaders.sql import Scope, in_scope
+from opsgraph.models import Ticket, TicketPriority, TicketStatus, TimeEntry, User
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_text
 from opsgraph.services.customer import lock_customer
+from opsgraph.services.role import holds_portal_role
 from opsgraph.services.rows import locked
 from opsgraph.services.transitions import TICKET
 
@@ -61,18 +64,9 @@ FIELDS = (
 TIME_ENTRY_FIELDS = ("ticket_id", "user_id", "minutes", "billable", "note", "started_at")
 
 
-def _portal(actor: Principal) -> bool:
-    return actor.customer_id is not None
-
-
-def _staff_only(actor: Principal, what: str) -> None:
-    if _portal(actor):
-        raise Forbidden(f"customer-portal users can't {what}")
-
-
 def _scope(actor: Principal) -> list[ColumnElement[bool]]:
-    """The WHERE clause limiting a portal user to its own customer's tickets."""
-    return [Ticket.customer_id == actor.customer_id] if _portal(actor) else []
+    """The WHERE clause limiting a portal principal to its own customer's tickets."""
+    return in_scope("Ticket", Scope.of(actor))
 
 
 async def _ticket(
@@ -136,8 +130,7 @@ async def create_ticket(
     description = _description(description)
     priority = _priority(priority)
     # FOR KEY SHARE: the customer can't be deleted under the new ticket
-    scope = [Customer.id == actor.customer_id] if _portal(actor) else []
-    await lock_customer(session, customer_id, scope=scope)
+    await lock_customer(session, customer_id, scope=in_scope("Customer", Scope.of(actor)))
     ticket = Ticket(
         customer_id=customer_id,
         subject=subject,
@@ -166,7 +159,7 @@ async def update_ticket(
     change the subject and description only."""
     actor.require("ticket:write")
     if priority is not None:
-        _staff_only(actor, "change a ticket's priority")
+        actor.require_staff("change a ticket's priority")
     new_subject = _subject(subject) if subject is not None else None
     new_description = _description(description) if description is not None else None
     new_priority = _priority(priority) if priority is not None else None
@@ -189,7 +182,7 @@ async def change_ticket_status(
     reopening clears it. Portal users only close or reopen a resolved ticket."""
     actor.require("ticket:write")
     ticket = await _ticket(session, ticket_id, actor)
-    if _portal(actor) and ticket.status != TicketStatus.resolved:
+    if actor.portal and ticket.status != TicketStatus.resolved:
         raise Forbidden(
             "customer-portal users can only close or reopen a resolved ticket; "
             f"this one is {ticket.status}"
@@ -210,14 +203,14 @@ async def assign_ticket(
 ) -> Ticket:
     """Give the ticket to an active staff user (the same one again: nothing changes)."""
     actor.require("ticket:write")
-    _staff_only(actor, "assign tickets")
+    actor.require_staff("assign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     # FOR SHARE: the user can't be deactivated until this assignment is committed
     user = await locked(session, User, user_id, what="user", field="userId", read=True)
     if not user.is_active:
         raise Inactive(f"user {user.username!r} is deactivated", field=["userId"])
-    if user.customer_id is not None:
+    if await holds_portal_role(session, user.id):
         raise InvalidInput(
             f"user {user.username!r} is a customer-portal user: tickets go to staff",
             field=["userId"],
@@ -230,7 +223,7 @@ async def assign_ticket(
 async def unassign_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
     """Take the ticket from its assignee (none: nothing changes)."""
     actor.require("ticket:write")
-    _staff_only(actor, "unassign tickets")
+    actor.require_staff("unassign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     before = snapshot(ticket, FIELDS)
@@ -250,7 +243,7 @@ async def log_time(
 ) -> TimeEntry:
     """Log the actor's own time on a ticket that is not closed."""
     actor.require("time_entry:write")
-    _staff_only(actor, "log time")
+    actor.require_staff("log time")
     if not 0 < minutes <= MAX_MINUTES:
         raise InvalidInput(
             f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",

@@ -22,7 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import BookedByPayment, Forbidden, InvalidInput
+from opsgraph.errors import BookedByPayment, InvalidInput
 from opsgraph.models import FinancialTransaction, TransactionKind
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_money, checked_text
@@ -63,8 +63,7 @@ def checked(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _writer(actor: Principal) -> None:
     actor.require("transaction:write")
-    if actor.customer_id is not None:
-        raise Forbidden("customer-portal users can't write financial transactions")
+    actor.require_staff("write financial transactions")
 
 
 async def _unbooked(session: AsyncSession, transaction_id: int) -> FinancialTransaction:

@@ -1,5 +1,9 @@
 """Users: registration (by an admin or open self-signup), profile and password changes,
-activation, role assignment; the bootstrap admin and ``opsgraph create-admin``.
+activation, role assignment, the link to a customer; the bootstrap admin and
+``opsgraph create-admin`` / ``create-user``.
+
+The link of a user to a customer (``customer_id``) is what a portal user's scope is made
+of; only an actor with ``user:admin`` sets or clears it (on anyone, itself included).
 
 Every function flushes, never commits: the caller owns the transaction. Failures are
 ``DomainError``s; ``Forbidden`` when the actor may not do this at all.
@@ -8,6 +12,7 @@ Every function flushes, never commits: the caller owns the transaction. Failures
 from __future__ import annotations
 
 import asyncio
+import enum
 import re
 import uuid
 from typing import Any
@@ -17,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.passwords import (
+    BCRYPT,
     PasswordRejected,
     check_password,
     hash_password_async,
@@ -34,6 +40,7 @@ from opsgraph.errors import (
 from opsgraph.models import RefreshToken, Role, User, UserRole
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import checked_email, checked_text
+from opsgraph.services.customer import lock_customer
 from opsgraph.services.role import admins_kept, ensure_builtin_roles
 from opsgraph.services.rows import locked
 from opsgraph.settings import Settings
@@ -42,6 +49,15 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_FULL_NAME = 200
 DEFAULT_ROLES = ("staff",)  # what userRegister gives when no roles are chosen (always, self-signup)
+
+
+class Keep(enum.Enum):
+    """An update's "leave it as it is" (where None means "clear it")."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 
 
 class WrongPassword(DomainError):
@@ -102,11 +118,14 @@ async def create_user(
     password: str,
     roles: list[str] | tuple[str, ...],
     full_name: str = "",
+    customer_id: int | None = None,
     password_rounds: int = 12,
     min_password_length: int = MIN_PASSWORD_LENGTH,
+    password_scheme: str = BCRYPT,
 ) -> User:
-    """Create a user with ``roles`` (names). Checks, cheapest first: username, email,
-    full name, password rules, roles, uniqueness; then one bcrypt hash off the loop."""
+    """Create a user with ``roles`` (names), linked to the customer ``customer_id`` when
+    given. Checks, cheapest first: username, email, full name, password rules, roles,
+    customer, uniqueness; then one password hash off the loop."""
     name = username.strip().lower()
     if not USERNAME_PATTERN.match(name):
         raise InvalidInput(
@@ -120,11 +139,19 @@ async def create_user(
     unknown = sorted({role for role in roles if role not in role_ids})
     if unknown:
         raise InvalidInput(f"unknown roles: {', '.join(unknown)}", field=["roles"])
+    if customer_id is not None:
+        await lock_customer(session, customer_id)
     await _check_free(session, username=name, email=address, other_than=None)
     hashed = await hash_password_async(
-        password, rounds=password_rounds, min_length=min_password_length
+        password, rounds=password_rounds, min_length=min_password_length, scheme=password_scheme
     )
-    user = User(username=name, email=address, full_name=full_name, password_hash=hashed)
+    user = User(
+        username=name,
+        email=address,
+        full_name=full_name,
+        password_hash=hashed,
+        customer_id=customer_id,
+    )
     session.add(user)
     try:
         await session.flush()
@@ -135,6 +162,14 @@ async def create_user(
     )
     await session.flush()
     return user
+
+
+def _password_settings(settings: Settings) -> dict[str, Any]:
+    return {
+        "password_rounds": settings.bcrypt_rounds,
+        "min_password_length": settings.password_min_length,
+        "password_scheme": settings.password_scheme,
+    }
 
 
 def _actor(actor: Principal | None) -> dict[str, Any]:
@@ -151,12 +186,14 @@ async def register_user(
     password: str,
     full_name: str = "",
     roles: list[str] | None = None,
+    customer_id: int | None = None,
     actor: Principal | None,
     settings: Settings,
 ) -> User:
     """``userRegister``: an actor with ``user:admin`` creates a user with the roles it
-    chooses (default ``staff``); with ``settings.self_signup`` on, anyone else may create
-    one, always with the default role only."""
+    chooses (default ``staff``), linked to a customer if it says so; with
+    ``settings.self_signup`` on, anyone else may create one, always with the default role
+    only and linked to no customer."""
     admin = actor is not None and actor.can("user:admin")
     if not admin:
         if not settings.self_signup:
@@ -169,6 +206,11 @@ async def register_user(
                 "default role",
                 field=["roles"],
             )
+        if customer_id is not None:
+            raise InvalidInput(
+                "only an administrator (user:admin) links a user to a customer",
+                field=["customerId"],
+            )
     chosen = list(DEFAULT_ROLES) if roles is None else roles
     user = await create_user(
         session,
@@ -177,8 +219,8 @@ async def register_user(
         password=password,
         roles=chosen,
         full_name=full_name,
-        password_rounds=settings.bcrypt_rounds,
-        min_password_length=settings.password_min_length,
+        customer_id=customer_id,
+        **_password_settings(settings),
     )
     audit(
         session,
@@ -189,6 +231,7 @@ async def register_user(
             "username": user.username,
             "email": user.email,
             "roles": sorted(set(chosen)),
+            "customer_id": customer_id,
             "self_signup": not admin,
         },
         **_actor(actor),
@@ -197,30 +240,57 @@ async def register_user(
     return user
 
 
-async def create_admin(
-    session: AsyncSession, *, username: str, email: str, password: str, settings: Settings, via: str
+async def create_by_operator(
+    session: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    roles: list[str],
+    settings: Settings,
+    via: str,
+    customer_id: int | None = None,
 ) -> User:
-    """A user with the admin role, made by an operator (``opsgraph create-admin``, the
+    """A user made by an operator (``opsgraph create-admin`` / ``create-user``, the
     bootstrap admin), audited with ``via`` naming the path."""
     user = await create_user(
         session,
         username=username,
         email=email,
         password=password,
-        roles=["admin"],
-        password_rounds=settings.bcrypt_rounds,
-        min_password_length=settings.password_min_length,
+        roles=roles,
+        customer_id=customer_id,
+        **_password_settings(settings),
     )
+    changes: dict[str, Any] = {"username": user.username, "email": user.email}
+    changes["roles"] = sorted(set(roles))
+    if customer_id is not None:
+        changes["customer_id"] = customer_id
     audit(
         session,
         "user.create",
         actor=None,
         entity_type="User",
         entity_id=user.id,
-        changes={"username": user.username, "email": user.email, "roles": ["admin"], "by": via},
+        changes={**changes, "by": via},
     )
     await session.flush()
     return user
+
+
+async def create_admin(
+    session: AsyncSession, *, username: str, email: str, password: str, settings: Settings, via: str
+) -> User:
+    """A user with the admin role, made by an operator."""
+    return await create_by_operator(
+        session,
+        username=username,
+        email=email,
+        password=password,
+        roles=["admin"],
+        settings=settings,
+        via=via,
+    )
 
 
 async def ensure_bootstrap_admin(
@@ -270,13 +340,20 @@ async def update_user(
     user_id: int,
     email: str | None = None,
     full_name: str | None = None,
+    customer_id: int | Keep | None = KEEP,
     actor: Principal,
 ) -> User:
-    """``userUpdate``: one's own email and full name, or anyone's with ``user:admin``."""
-    if user_id != actor.user_id:
+    """``userUpdate``: one's own email and full name, or anyone's with ``user:admin``; the
+    link to a customer (``customer_id``; None: unlinked) only with ``user:admin``."""
+    if user_id != actor.user_id or customer_id is not KEEP:
         actor.require("user:admin")
     user = await _user_for_update(session, user_id)
     changes: dict[str, Any] = {}
+    if customer_id is not KEEP and customer_id != user.customer_id:
+        if customer_id is not None:
+            await lock_customer(session, customer_id)
+        changes["customer_id"] = {"from": user.customer_id, "to": customer_id}
+        user.customer_id = customer_id
     if email is not None:
         address = checked_email(email)
         if address != user.email:
@@ -329,7 +406,10 @@ async def change_password(
         if not await asyncio.to_thread(verify_password, current_password, user.password_hash):
             raise WrongPassword()
     user.password_hash = await hash_password_async(
-        new_password, rounds=settings.bcrypt_rounds, min_length=settings.password_min_length
+        new_password,
+        rounds=settings.bcrypt_rounds,
+        min_length=settings.password_min_length,
+        scheme=settings.password_scheme,
     )
     ended = await _end_sessions(session, user.id, keep=keep_session if own else None)
     audit(

@@ -10,6 +10,11 @@ statement on a customer-owned table carries its own condition.) The answer is ch
 against sets of ids computed here with plain SQL, independently of the mapping: every
 id of a customer-owned type must be the portal customer's, and no count may exceed what
 the customer owns.
+
+The matrix runs for three portal principals: a user of the built-in ``customer`` role
+linked to the customer, an API key made by a linked user who also holds a staff role
+(the key inherits its creator's scope), and a portal user linked to no customer, who must
+see no customer-owned row at all.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.auth.permissions import BUILTIN_ROLES, PORTAL_SCOPED
 from opsgraph.schema.node import decode_global_id, to_global_id
 from opsgraph.schema.root import schema
 from opsgraph.seed import seed_demo
@@ -81,6 +87,12 @@ class World:
         self.owned: dict[str, set[str]] = {}
         self.samples: dict[str, list[str]] = {}  # ids to try as arguments: own, then others'
         self.seen: dict[str, int] = {}
+
+    def unlinked(self, own_user: str) -> None:
+        """Expect what a portal user linked to no customer sees: no customer-owned row,
+        only its own user."""
+        self.owned = {type_name: set() for type_name in self.owned}
+        self.owned["User"] = {own_user}
 
     def ids_of(self, type_name: str) -> list[str]:
         return self.samples.get(type_name, [])
@@ -190,14 +202,46 @@ async def _run(portal: GraphQLClient, world: World, paths: list[Path], outcomes:
         outcomes["answered"] += 1
 
 
-@pytest.mark.timeout(900)  # over a thousand documents; slower under coverage
-async def test_portal_user_sees_only_its_customer_on_every_path(
+async def _own_user(session_factory: async_sessionmaker[AsyncSession], username: str) -> str:
+    async with session_factory() as session:
+        found = text('SELECT id FROM "user" WHERE username = :u')
+        pk = await session.scalar(found, {"u": username})
+    return to_global_id("User", pk)
+
+
+async def _api_key_of(http: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, str]:
+    """The headers of a new API key of the signed-in user, scoped to what a portal user
+    reads."""
+    scopes = sorted(p for p in BUILTIN_ROLES["customer"][1] if p.endswith(":read"))
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": 'mutation($s: [String!]!) { apiKeyCreate(input: {name: "portal",'
+            " scopes: $s}) { secret errors { code } } }",
+            "variables": {"s": scopes},
+        },
+        headers=headers,
+    )
+    made = response.json()["data"]["apiKeyCreate"]
+    assert made["errors"] == [], made
+    return {"Authorization": f"Bearer {made['secret']}"}
+
+
+async def _portal_headers(
+    who: str,
     world: World,
-    anon_client: httpx.AsyncClient,
+    http: httpx.AsyncClient,
     session_factory: async_sessionmaker[AsyncSession],
-) -> None:
+) -> dict[str, str]:
+    """Sign in the portal principal ``who`` and set up what it may see in ``world``."""
+    if who == "unlinked":
+        headers = await create_and_sign_in(http, session_factory, "portal", ["customer"])
+        world.unlinked(await _own_user(session_factory, "portal"))
+        return headers
+    # the API key's creator also holds a staff role (integration): it stays scoped
+    roles = ["customer"] if who == "linked" else ["customer", "integration"]
     headers = await create_and_sign_in(
-        anon_client, session_factory, "portal", ["customer"], customer_id=world.customer_id
+        http, session_factory, "portal", roles, customer_id=world.customer_id
     )
     async with session_factory() as session:
         world.owned["User"] = {
@@ -206,6 +250,25 @@ async def test_portal_user_sees_only_its_customer_on_every_path(
                 await session.execute(text(OWNED_SQL["User"]), {"c": world.customer_id})
             ).scalars()
         }
+    return headers if who == "linked" else await _api_key_of(http, headers)
+
+
+def _sample(paths: list[Path]) -> list[Path]:
+    """Every path of up to three hops and every tenth longer one: about a third of the
+    matrix, one path of each root field and relation at every depth that matters, so
+    the variants of a principal run in a third of the time of the whole."""
+    return [path for n, path in enumerate(paths) if len(path.hops) <= 3 or n % 10 == 0]
+
+
+@pytest.mark.timeout(900)  # over a thousand documents; slower under coverage
+@pytest.mark.parametrize("who", ["linked", "api_key", "unlinked"])
+async def test_portal_principal_sees_only_its_customer_on_every_path(
+    who: str,
+    world: World,
+    anon_client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = await _portal_headers(who, world, anon_client, session_factory)
     portal = GraphQLClient(
         httpx.AsyncClient(
             transport=anon_client._transport, base_url="http://testserver", headers=headers
@@ -215,15 +278,19 @@ async def test_portal_user_sees_only_its_customer_on_every_path(
         path for path in generate_paths(schema._schema, world.ids_of) if REACHED & set(path.types)
     ]
     assert len(paths) > 1_000
+    if who != "linked":  # the linked user runs the whole matrix
+        paths = _sample(paths)
     outcomes = {"answered": 0, "refused": 0, "error": 0}
     async with portal.http:
         for batch in _batches(paths):
             await _run(portal, world, batch, outcomes)
     assert sum(outcomes.values()) == len(paths)
-    # not vacuous: most paths answer, with the customer's own rows of every kind
+    # not vacuous: most paths answer, with the customer's own rows of every kind (and,
+    # linked to no customer, with none of them)
     assert outcomes["answered"] > len(paths) // 2, outcomes
     for type_name in REACHED:
-        assert world.seen.get(type_name, 0) > 0, (type_name, world.seen)
+        seen = world.seen.get(type_name, 0)
+        assert (seen == 0) if who == "unlinked" else (seen > 0), (type_name, world.seen)
 
 
 async def test_portal_root_counts_and_reports_are_scoped(
@@ -284,3 +351,104 @@ async def test_portal_root_counts_and_reports_are_scoped(
         "query($d: Date!) { dailyKpis(date: $d) { ordersPlaced } }", {"d": str(day)}, **headers
     )
     assert kpis["data"]["dailyKpis"]["ordersPlaced"] == own_orders
+
+
+async def test_unlinked_portal_user_counts_nothing_and_opens_no_ticket(
+    world: World,
+    anon_client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = await create_and_sign_in(anon_client, session_factory, "loose", ["customer"])
+    portal = GraphQLClient(anon_client)
+    body = await portal(
+        "{ customers { totalCount } orders { totalCount } invoices { totalCount }"
+        " payments { totalCount } tickets { totalCount } properties { totalCount }"
+        " purchaseOrders { totalCount } }",
+        **headers,
+    )
+    assert {name: value["totalCount"] for name, value in body["data"].items()} == {
+        "customers": 0,
+        "orders": 0,
+        "invoices": 0,
+        "payments": 0,
+        "tickets": 0,
+        "properties": 0,
+        "purchaseOrders": 0,
+    }
+    for customer in world.samples["Customer"]:
+        statement = await portal(
+            """query($c: ID!) { customerStatement(customerId: $c, from: "2000-01-01",
+              to: "2100-01-01") { invoiceCount } }""",
+            {"c": customer},
+            **headers,
+        )
+        assert statement["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        opened = await portal(
+            """mutation($c: ID!) { ticketCreate(input: {customerId: $c, subject: "help"}) {
+              ticket { id } errors { code field } } }""",
+            {"c": customer},
+            **headers,
+        )
+        payload = opened["data"]["ticketCreate"]
+        assert payload["ticket"] is None
+        assert payload["errors"] == [{"code": "NOT_FOUND", "field": ["customerId"]}]
+    async with session_factory() as session:
+        day = await session.scalar(text('SELECT max(placed_at)::date FROM "order"'))
+    kpis = await portal(
+        "query($d: Date!) { dailyKpis(date: $d) { ordersPlaced ticketsOpened } }",
+        {"d": str(day)},
+        **headers,
+    )
+    assert kpis["data"]["dailyKpis"] == {"ordersPlaced": 0, "ticketsOpened": 0}
+
+
+def test_the_customer_role_is_portal_scoped_and_admin_is_not() -> None:
+    assert PORTAL_SCOPED in BUILTIN_ROLES["customer"][1]
+    assert all(
+        PORTAL_SCOPED not in permissions
+        for name, (_, permissions) in BUILTIN_ROLES.items()
+        if name != "customer"
+    )
+
+
+async def test_a_portal_user_with_staff_roles_writes_no_staff_data(
+    world: World,
+    anon_client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # integration grants order, invoice, payment and customer writes: portal:scoped wins
+    headers = await create_and_sign_in(
+        anon_client,
+        session_factory,
+        "mixed",
+        ["customer", "integration"],
+        customer_id=world.customer_id,
+    )
+    portal = GraphQLClient(anon_client)
+    own_customer = world.samples["Customer"][0]
+    own_invoice = world.samples["Invoice"][0]
+    product = world.samples["Product"][0]
+    attempts = [
+        (
+            """mutation($c: ID!, $p: ID!) { orderCreate(input: {customerId: $c,
+              lines: [{productId: $p, quantity: 1}]}) { order { id } errors { code } } }""",
+            {"c": own_customer, "p": product},
+        ),
+        (
+            """mutation($i: ID!) { paymentRecord(input: {invoiceId: $i, amount: "1",
+              method: CARD, reference: "r1"}) { payment { id } errors { code } } }""",
+            {"i": own_invoice},
+        ),
+        (
+            """mutation { customerCreate(input: {name: "New AB"}) {
+              customer { id } errors { code } } }""",
+            {},
+        ),
+    ]
+    for query, variables in attempts:
+        body = await portal(query, variables, **headers)
+        assert body["data"] is None, body
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+    # and it reads its own customer only, like any portal user
+    counts = await portal("{ customers { totalCount } }", **headers)
+    assert counts["data"]["customers"]["totalCount"] == 1

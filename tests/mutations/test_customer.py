@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -176,8 +177,8 @@ async def portal_writer(
     session: AsyncSession,
     customer_id: int,
 ) -> dict[str, str]:
-    """A portal user of ``customer_id`` whose (custom) role may write customers and
-    properties: it still acts only on its own customer."""
+    """A portal user of ``customer_id`` whose (custom, ``portal:scoped``) role may write
+    customers and properties: it still acts only on its own customer."""
     role_id = await session.scalar(
         insert(Role).values(name="portal-writer", description="").returning(Role.id)
     )
@@ -185,7 +186,13 @@ async def portal_writer(
         insert(RolePermission),
         [
             {"role_id": role_id, "permission": permission}
-            for permission in ("customer:read", "customer:write", "property:read", "property:write")
+            for permission in (
+                PORTAL_SCOPED,
+                "customer:read",
+                "customer:write",
+                "property:read",
+                "property:write",
+            )
         ],
     )
     await session.commit()

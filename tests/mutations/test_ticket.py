@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opsgraph.models import AuditEvent, Customer, Ticket, TimeEntry, User
+from opsgraph.models import AuditEvent, Customer, Ticket, TimeEntry, User, UserRole
 from opsgraph.schema.node import to_global_id
+from opsgraph.services.role import ensure_builtin_roles
 from tests.conftest import GraphQLClient, create_and_sign_in
 from tests.mutations.helpers import events, gid, payload_of, refused
 
@@ -77,6 +78,7 @@ async def make_ticket(
 async def make_user(
     session: AsyncSession, username: str, *, active: bool = True, customer_id: int | None = None
 ) -> int:
+    """A user; with ``customer_id``, a portal user (the ``customer`` role) of that customer."""
     user_id: int = await session.scalar(
         insert(User)
         .values(
@@ -88,6 +90,9 @@ async def make_user(
         )
         .returning(User.id)
     )
+    if customer_id is not None:
+        roles = await ensure_builtin_roles(session)
+        await session.execute(insert(UserRole).values(user_id=user_id, role_id=roles["customer"]))
     return user_id
 
 
