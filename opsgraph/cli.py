@@ -155,7 +155,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             reload=args.reload,
             log_config=None,
             lifespan="on",
-            proxy_headers=True,
+            # X-Forwarded-* are read by the app itself, from OPSGRAPH_TRUSTED_PROXIES only
+            # (create_app): uvicorn's own reading would believe any local caller
+            proxy_headers=False,
         )
 
 

@@ -27,8 +27,12 @@ DOMAINS: Final = (
     "audit",
 )
 
+# reading the schema itself (introspection) where it is not open to everyone: production
+INTROSPECT: Final = "schema:introspect"
+
 PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")} | {"user:admin"}
+    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")}
+    | {"user:admin", INTROSPECT}
 )
 
 

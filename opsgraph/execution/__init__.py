@@ -7,8 +7,9 @@ graph, so ``CompiledReads`` plans such a query once per request (``plan.py``), f
 each level for all its rows with the request's loaders, and writes the response with
 plain function calls (``nodes.py``).
 
-Every operation, on either path, is first checked against the caller's permissions as a
-whole (``opsgraph.auth.guard``): a refused one reads nothing.
+Every operation, on either path, is first checked as a whole: its input strings
+(``inputs.py``), then the caller's permissions (``opsgraph.auth.guard``); a refused one
+reads nothing.
 
 Everything else runs on graphql-core and the resolvers, unchanged: mutations,
 introspection, reports, abstract types, fields with extensions, and any operation whose
@@ -28,6 +29,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from opsgraph.auth.guard import SelectionWalk, check_operation
 from opsgraph.context import Context
 from opsgraph.errors import DomainError
+from opsgraph.execution.inputs import check_input_values
 from opsgraph.execution.nodes import NotCompiled, QueryPlan
 from opsgraph.execution.plan import Planner
 
@@ -49,8 +51,9 @@ class CompiledReads(StrawberryGraphQLCoreExecutionContext):
             raise TypeError("opsgraph operations run with an opsgraph Context")
         walk = SelectionWalk(self.schema, self.fragments, self.variable_values, self.operation)
         try:
+            check_input_values(walk)
             await check_operation(walk, context)
-        except DomainError as refused:  # unauthenticated or forbidden: nothing runs
+        except DomainError as refused:  # bad input, unauthenticated, forbidden: nothing runs
             self.collected_errors.add(GraphQLError(refused.message, original_error=refused), None)
             return self.build_response(None)
         plan = self.compiled_plan()

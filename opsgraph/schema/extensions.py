@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -73,3 +74,25 @@ class SettleDryRuns(SchemaExtension):
             settle = getattr(self.execution_context.context, "settle", None)
             if settle is not None:
                 await settle()
+
+
+SUGGESTION = re.compile(r" Did you mean [^\n]*\?$")
+
+
+class HideSuggestions(SchemaExtension):
+    """In production, error messages name no field, argument, type or value the caller did
+    not write: graphql-core's " Did you mean 'x', 'y'?" endings are cut, unless
+    ``OPSGRAPH_INTROSPECTION=true`` opened the schema to everyone."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context: Any = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        if settings is None or settings.introspection_open:
+            return
+        errors = [
+            *(self.execution_context.pre_execution_errors or ()),
+            *(getattr(self.execution_context.result, "errors", None) or ()),
+        ]
+        for error in errors:
+            error.message = SUGGESTION.sub("", error.message)

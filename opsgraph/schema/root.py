@@ -33,7 +33,13 @@ from opsgraph.resolvers.role import RoleMutation, RoleQuery
 from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
-from opsgraph.schema.extensions import OneOperation, SettleDryRuns, StatementCount
+from opsgraph.schema.extensions import (
+    HideSuggestions,
+    OneOperation,
+    SettleDryRuns,
+    StatementCount,
+)
+from opsgraph.schema.scalars import SCALAR_OVERRIDES
 
 MASKED_MESSAGE = "Unexpected error."
 log = logging.getLogger("opsgraph.graphql")
@@ -101,7 +107,9 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         execution_context_class=CompiledReads,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
+            HideSuggestions,
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: AddValidationRules(LIMITS),
