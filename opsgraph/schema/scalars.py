@@ -35,19 +35,27 @@ from strawberry.types.scalar import ScalarDefinition
 
 EARLIEST: Final = dt.date(1900, 1, 1)
 LATEST: Final = dt.date(2999, 12, 31)
-RANGE: Final = f"{EARLIEST.isoformat()} to {LATEST.isoformat()}"
+RANGE: Final = f"{EARLIEST.isoformat()} to {LATEST.isoformat()}"  # both included
 DECIMAL_PATTERN: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 DECIMAL_FORM: Final = "-?[0-9]+(.[0-9]+)?"
 
 
-def _refuse(kind: str, value: object, why: str) -> StrawberryInputCoercionError:
+class InvalidScalar(StrawberryInputCoercionError):
+    """A refused input value: a request error with ``extensions.code`` BAD_USER_INPUT
+    (graphql-core carries the code over when it names the variable)."""
+
+    def __init__(self, message: str, nodes: ValueNode | None = None) -> None:
+        super().__init__(message, nodes, extensions={"code": "BAD_USER_INPUT"})
+
+
+def _refuse(kind: str, value: object, why: str) -> InvalidScalar:
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    return StrawberryInputCoercionError(f"{kind} cannot represent {shown}: {why}")
+    return InvalidScalar(f"{kind} cannot represent {shown}: {why}")
 
 
 def _in_range(kind: str, value: object, day: dt.date) -> None:
     if not EARLIEST <= day <= LATEST:
-        raise _refuse(kind, value, f"it must lie between {RANGE}")
+        raise _refuse(kind, value, f"it must be from {RANGE}")
 
 
 def _text(kind: str, value: object, form: str) -> str:
@@ -84,7 +92,7 @@ def parse_decimal(value: object) -> decimal.Decimal:
         raise _refuse("Decimal", value, f"expected a string {DECIMAL_FORM}")
     text = value if isinstance(value, str) else str(value)
     if not DECIMAL_PATTERN.fullmatch(text):
-        raise _refuse("Decimal", value, f"write it as {DECIMAL_FORM}, in ASCII digits")
+        raise _refuse("Decimal", value, f"write it as {DECIMAL_FORM} in ASCII digits")
     return decimal.Decimal(text)
 
 
@@ -93,9 +101,15 @@ def _literal(parse: Callable[[object], Any]) -> Callable[..., Any]:
     graphql-core would first turn it into the float 1000.0."""
 
     def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
-        if isinstance(node, StringValueNode | IntValueNode | FloatValueNode):
-            return parse(node.value)
-        return parse(None)
+        raw = (
+            node.value
+            if isinstance(node, StringValueNode | IntValueNode | FloatValueNode)
+            else None
+        )
+        try:
+            return parse(raw)
+        except InvalidScalar as refused:
+            raise InvalidScalar(refused.message, node) from None  # located in the document
 
     return parse_literal
 
