@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-import dateutil.parser
 from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import (
@@ -77,7 +76,7 @@ def parse_date(value: object) -> dt.date:
 def parse_datetime(value: object) -> dt.datetime:
     text = _text("DateTime", value, "an ISO 8601 timestamp")
     try:
-        moment = dateutil.parser.isoparse(text)
+        moment = dt.datetime.fromisoformat(text)
     except (ValueError, OverflowError):
         raise _refuse(
             "DateTime", value, "expected an ISO 8601 timestamp, YYYY-MM-DDTHH:MM:SS+HH:MM"
