@@ -97,6 +97,12 @@ async def customers(session: AsyncSession) -> int:
             lambda t: {"u": t},
             "login.input.username",
         ),
+        (
+            """mutation($p: String!) { userChangePassword(input: {currentPassword: "old one",
+              newPassword: $p}) { errors { code } } }""",
+            lambda t: {"p": f"long enough {t}"},
+            "userChangePassword.input.newPassword",
+        ),
     ],
 )
 async def test_nul_and_surrogates_in_variables_are_refused_naming_the_argument(
@@ -222,7 +228,19 @@ async def test_payment_at_year_one_is_refused_and_not_written(
 
 @pytest.mark.parametrize(
     "amount",
-    ["1_000", "\u0661\u0660\u0660", "1e3", " 10", "10 ", "+10", ".5", "10.", "NaN", "0x10"],
+    [
+        "1_000",
+        "\u0661\u0660\u0660",
+        "1e3",
+        " 10",
+        "10 ",
+        "+10",
+        ".5",
+        "10.",
+        "NaN",
+        "Infinity",
+        "0x10",
+    ],
 )
 async def test_money_in_other_notations_is_refused(
     client: httpx.AsyncClient, session: AsyncSession, amount: str
