@@ -313,3 +313,23 @@ async def test_money_rules_name_the_field(
     [error] = payload["errors"]
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", ["amount"])
     assert message in error["message"]
+
+
+async def test_get_requests_get_the_same_checks(client: httpx.AsyncClient) -> None:
+    variables = json.dumps({"s": SURROGATE})  # ASCII JSON: the escape travels in the URL
+    response = await client.get(
+        "/graphql", params={"query": SEARCH, "variables": variables}, headers=GRAPHQL_RESPONSE
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "field": ["customers", "filter", "search"],
+    }
+
+
+@pytest.mark.parametrize("path", ["/%ED%A0%80", "/%00", "/graphql/static/%ED%A0%80.css"])
+async def test_odd_paths_are_json_404s(anon_client: httpx.AsyncClient, path: str) -> None:
+    response = await anon_client.get(path)
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
