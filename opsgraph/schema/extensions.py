@@ -88,11 +88,24 @@ class HideSuggestions(SchemaExtension):
         yield
         context: Any = self.execution_context.context
         settings = getattr(context, "settings", None)
-        if settings is None or settings.introspection_open:
+        result = self.execution_context.result
+        if settings is None or settings.introspection_open or result is None:
             return
-        errors = [
-            *(self.execution_context.pre_execution_errors or ()),
-            *(getattr(self.execution_context.result, "errors", None) or ()),
-        ]
-        for error in errors:
-            error.message = SUGGESTION.sub("", error.message)
+        if result.errors:
+            # new errors: the validation cache keeps the originals, shared by every app
+            result.errors = [self.without_suggestion(error) for error in result.errors]
+
+    @staticmethod
+    def without_suggestion(error: GraphQLError) -> GraphQLError:
+        message = SUGGESTION.sub("", error.message)
+        if message == error.message:
+            return error
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=error.extensions,
+        )

@@ -105,6 +105,8 @@ async def test_production_hides_suggestions(app_client: Client) -> None:
         assert argument.status_code == 400, argument.text
         assert "Did you mean" not in argument.text
         assert "frist" in argument.json()["errors"][0]["message"]
+    async with app_client() as http:  # the validation cache, shared, kept the suggestion
+        assert "Did you mean 'customers'" in (await query(http, TYPO)).text
 
 
 # --- GraphiQL --------------------------------------------------------------------------
