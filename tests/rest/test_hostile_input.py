@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.models import Customer, Payment
+from opsgraph.models import Customer, IdempotencyKey, Payment
 from tests.mutations.helpers import gid
 from tests.mutations.test_customer import make_customer, make_invoice
 
@@ -333,3 +333,26 @@ async def test_odd_paths_are_json_404s(anon_client: httpx.AsyncClient, path: str
     response = await anon_client.get(path)
     assert response.status_code == 404, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_keyed_mutations_get_the_same_checks(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """An Idempotency-Key request hashes its variables first: a surrogate there too is the
+    typed refusal, and no key is kept."""
+    before = await customers(session)
+    for text in (NUL, SURROGATE):
+        body = json.dumps({"query": CREATE, "variables": {"input": {"name": text}}})
+        response = await client.post(
+            "/graphql",
+            content=body.encode("ascii"),
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"k-{len(text)}{ord(text[1])}",
+                **GRAPHQL_RESPONSE,
+            },
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await customers(session) == before
+    assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
