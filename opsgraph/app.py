@@ -18,7 +18,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from opsgraph.auth.budget import CostBudget
 from opsgraph.auth.tokens import TokenIssuer
@@ -53,7 +55,11 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
     masked_message = MASKED_MESSAGE
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+        )
         self.settings = settings
         self.documents = TrustedDocuments(settings)
         self.retry_after = settings.db_retry_after
@@ -65,6 +71,51 @@ class GraphQLApp(GraphQLOverHTTP[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context.of(request, response)
+
+
+# on every response; Cache-Control only where the response sets none (GraphiQL's static
+# files are cached for a year, under URLs that change with their content)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class SecurityHeaders:
+    """Adds ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and, unless
+    the response chose its own caching, ``Cache-Control: no-store`` to every HTTP response,
+    error pages included (it wraps the whole app, outside the error handling)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() not in {b"x-content-type-options", b"referrer-policy"}
+                ]
+                headers.extend(SECURITY_HEADERS)
+                if not any(name.lower() == NO_STORE[0] for name, _ in headers):
+                    headers.append(NO_STORE)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class OpsgraphApp(Starlette):
+    """Starlette, with ``SecurityHeaders`` around everything, the error handling too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def error_response(
@@ -167,6 +218,8 @@ def create_app(
             await engine.dispose()
 
     middleware = [
+        # the client is the connecting address, or what a trusted proxy says it is
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
         Middleware(CancelledAtShutdown),
         Middleware(
             CorrelationIdMiddleware,
@@ -185,7 +238,7 @@ def create_app(
                 max_age=600,
             )
         )
-    app = Starlette(
+    app = OpsgraphApp(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),

@@ -157,7 +157,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             reload=args.reload,
             log_config=None,
             lifespan="on",
-            proxy_headers=True,
+            # X-Forwarded-* are read by the app itself, from OPSGRAPH_TRUSTED_PROXIES only
+            # (create_app): uvicorn's own reading would believe any local caller
+            proxy_headers=False,
             http="opsgraph.rest.http_protocol:LimitedHttpProtocol",
             timeout_graceful_shutdown=settings.shutdown_drain_seconds,  # type: ignore[arg-type]
             timeout_keep_alive=settings.http_keep_alive_seconds,

@@ -121,6 +121,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.auto
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated addresses or CIDR networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty believes none",
+    )
+    introspection: bool = Field(
+        default=False,
+        description="true opens introspection (__schema, __type) and the 'Did you mean' "
+        "suggestions to everyone in production; they are always open in development",
+    )
+    graphiql: bool | None = Field(
+        default=None,
+        description="serve GraphiQL to browsers at /graphql; unset: in development only",
+    )
     graphiql_cdn: bool = Field(
         default=False,
         description="load GraphiQL's pinned files from a public CDN instead of `make assets`",
@@ -250,12 +264,29 @@ class Settings(BaseSettings):
         "mongodb://host:port",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("graphiql", mode="before")
+    @classmethod
+    def _unset_graphiql(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod
@@ -330,6 +361,15 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def introspection_open(self) -> bool:
+        """Introspection and suggestions for everyone: in development, or when enabled."""
+        return self.introspection or not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.is_production if self.graphiql is None else self.graphiql
 
     @property
     def json_logs(self) -> bool:

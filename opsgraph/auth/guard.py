@@ -40,7 +40,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.language import OperationDefinitionNode
 
-from opsgraph.auth.permissions import PERMISSIONS
+from opsgraph.auth.permissions import INTROSPECT, PERMISSIONS
 from opsgraph.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
@@ -56,12 +56,19 @@ class Requirement:
     """What a field needs: a permission, or only a signed-in caller, or nothing.
 
     ``public_if`` names a boolean setting that, when true, makes the field public (open
-    self-signup, say); the resolver then checks what else it must.
+    self-signup, say); the resolver then checks what else it must. ``open_if`` names one
+    that, when true, makes the field need nothing (introspection outside production).
     """
 
     permission: str | None = None
     signed_in: bool = True
     public_if: str | None = None
+    open_if: str | None = None
+
+    def opened_by(self, settings: Settings) -> bool:
+        """True when the setting ``open_if`` waives the requirement altogether: the field
+        then needs nothing, and the caller's credentials are not looked at for it."""
+        return self.open_if is not None and bool(getattr(settings, self.open_if))
 
     def met_by(self, principal: Principal | None, settings: Settings) -> bool:
         if self.public_if is not None and getattr(settings, self.public_if):
@@ -93,6 +100,10 @@ PUBLIC: Final = {METADATA_KEY: Requirement(signed_in=False)}
 SIGNED_IN: Final = {METADATA_KEY: Requirement()}
 # A root field with no declaration: refused to everyone (the schema-walk test names it).
 UNDECLARED: Final = Requirement(permission="undeclared")
+# __schema and __type: open in development or with OPSGRAPH_INTROSPECTION=true, else for
+# callers holding schema:introspect
+INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type"})
+INTROSPECTION: Final = Requirement(permission=INTROSPECT, open_if="introspection_open")
 
 
 def declared(field: GraphQLField) -> Requirement | None:
@@ -132,6 +143,18 @@ def field_requirement(parent: GraphQLObjectType, field: GraphQLField, *, root: b
 Path = tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Selected:
+    """One field an operation selects: its response path, its definition (None for the
+    introspection fields ``__schema`` and ``__type``), the nodes that select it, and what
+    it needs."""
+
+    path: Path
+    definition: GraphQLField | None
+    details: Sequence[FieldDetails]
+    requirement: Requirement
+
+
 class SelectionWalk:
     """Every field an operation selects, with its response path and requirement."""
 
@@ -146,8 +169,20 @@ class SelectionWalk:
         self.fragments = fragments
         self.variable_values = variable_values
         self.operation = operation
+        self._selected: list[Selected] | None = None
+
+    @property
+    def selected(self) -> list[Selected]:
+        """The fields, walked once however many checks read them."""
+        if self._selected is None:
+            self._selected = list(self._walk())
+        return self._selected
 
     def __iter__(self) -> Iterator[tuple[Path, Requirement]]:
+        for selected in self.selected:
+            yield selected.path, selected.requirement
+
+    def _walk(self) -> Iterator[Selected]:
         root = self.schema.get_root_type(self.operation.operation)
         if root is None:
             return
@@ -164,12 +199,14 @@ class SelectionWalk:
         details: Sequence[FieldDetails],
         *,
         root: bool = False,
-    ) -> Iterator[tuple[Path, Requirement]]:
+    ) -> Iterator[Selected]:
         name = details[0].node.name.value
         if name.startswith("__"):
-            return  # __typename, and introspection (the schema is not data)
+            if root and name in INTROSPECTION_FIELDS:
+                yield Selected(path, None, details, INTROSPECTION)
+            return  # __typename is free; what introspection returns is not walked
         definition = parent.fields[name]
-        yield path, field_requirement(parent, definition, root=root)
+        yield Selected(path, definition, details, field_requirement(parent, definition, root=root))
         named = get_named_type(definition.type)
         if isinstance(named, GraphQLObjectType):
             yield from self.children(named, path, details)
@@ -180,7 +217,7 @@ class SelectionWalk:
 
     def children(
         self, parent: GraphQLObjectType, path: Path, details: Sequence[FieldDetails]
-    ) -> Iterator[tuple[Path, Requirement]]:
+    ) -> Iterator[Selected]:
         collected = collect_subfields(
             self.schema, self.fragments, self.variable_values, self.operation, parent, list(details)
         )
@@ -192,7 +229,7 @@ async def check_operation(walk: SelectionWalk, context: Any) -> None:
     """Refuse the operation (``Unauthenticated`` / ``Forbidden``) unless the caller may
     read and do everything it selects. ``context`` is the request's ``Context``."""
     settings: Settings = context.settings
-    requirements = list(walk)
+    requirements = [(path, need) for path, need in walk if not need.opened_by(settings)]
     if not any(requirement.needs_principal(settings) for _, requirement in requirements):
         if any(requirement.public_if for _, requirement in requirements):
             # public by a setting (self-signup), yet a signed-in caller may do more

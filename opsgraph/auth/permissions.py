@@ -33,10 +33,12 @@ DOMAINS: Final = (
 )
 
 PORTAL_SCOPED: Final = "portal:scoped"
+# reading the schema itself (introspection) where it is not open to everyone: production
+INTROSPECT: Final = "schema:introspect"
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(
     {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")}
-    | {"user:admin", PORTAL_SCOPED}
+    | {"user:admin", PORTAL_SCOPED, INTROSPECT}
 )
 
 

@@ -8,9 +8,9 @@ each level for all its rows with the request's loaders, and writes the response 
 plain function calls (``nodes.py``).
 
 Every operation, on either path, is first checked as a whole, and a refused one reads
-nothing: its cost against the limit (``cost.py``), then the caller's permissions
-(``opsgraph.auth.guard``), then the caller's budget, which it spends
-(``opsgraph.auth.budget``).
+nothing: its cost against the limit (``cost.py``), its input strings (``inputs.py``), then
+the caller's permissions (``opsgraph.auth.guard``), then the caller's budget, which it
+spends (``opsgraph.auth.budget``).
 
 Everything else runs on graphql-core and the resolvers, unchanged: mutations,
 introspection, reports, abstract types, fields with extensions, and any operation whose
@@ -33,6 +33,7 @@ from opsgraph.context import Context
 from opsgraph.db.faults import unavailable
 from opsgraph.errors import DomainError, QueryTooCostly
 from opsgraph.execution.cost import operation_cost
+from opsgraph.execution.inputs import check_input_values
 from opsgraph.execution.nodes import NotCompiled, QueryPlan
 from opsgraph.execution.plan import Planner
 
@@ -58,9 +59,10 @@ class CompiledReads(StrawberryGraphQLCoreExecutionContext):
         try:
             if cost > report.limit:  # before the caller is looked up: no SQL at all
                 raise QueryTooCostly(cost, report.limit)
+            check_input_values(walk)
             await check_operation(walk, context)
             await context.spend(report)
-        except DomainError as refused:  # too costly, unauthenticated, forbidden, over budget
+        except DomainError as refused:  # too costly, bad input, refused, over budget
             self.collected_errors.add(GraphQLError(refused.message, original_error=refused), None)
             return self.build_response(None)
         plan = self.compiled_plan()

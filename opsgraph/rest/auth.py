@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from opsgraph.context import Context
 from opsgraph.errors import DomainError, TooManyAttempts
+from opsgraph.services.checks import unsafe_characters
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024
@@ -42,6 +43,10 @@ async def token(request: Request) -> JSONResponse:
     username, password = values.get("username"), values.get("password")
     if not username or password is None:
         return _error(400, "invalid_request", "username and password are required, once each")
+    for name, text in (("username", username), ("password", password)):
+        problem = unsafe_characters(text)
+        if problem is not None:
+            return _error(400, "invalid_request", f"{name} {problem}")
     context = Context.of(request, None)
     signed = await context.login(username, password)
     if isinstance(signed, TooManyAttempts):

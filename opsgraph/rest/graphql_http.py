@@ -109,6 +109,12 @@ def error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+def encode_replacing_surrogates(data: object) -> bytes:
+    """JSON in UTF-8 with every unpaired surrogate replaced by U+FFFD."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
 def with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
@@ -325,8 +331,12 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
 
     def encode_json(self, data: object) -> bytes:
         """UTF-8 JSON with orjson: the dashboard's 330 kB response in about a tenth of the
-        time ``json.dumps`` takes."""
-        return orjson.dumps(data)
+        time ``json.dumps`` takes. A text UTF-8 cannot hold (an unpaired surrogate a client
+        sent, echoed in an error message) is written as U+FFFD instead."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return encode_replacing_surrogates(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON in UTF-8 only (``json.loads`` would also guess UTF-16 and UTF-32)."""

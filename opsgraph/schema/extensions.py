@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -90,3 +91,38 @@ class SettleDryRuns(SchemaExtension):
             settle = getattr(self.execution_context.context, "settle", None)
             if settle is not None:
                 await settle()
+
+
+SUGGESTION = re.compile(r" Did you mean [^\n]*\?$")
+
+
+class HideSuggestions(SchemaExtension):
+    """In production, error messages name no field, argument, type or value the caller did
+    not write: graphql-core's " Did you mean 'x', 'y'?" endings are cut, unless
+    ``OPSGRAPH_INTROSPECTION=true`` opened the schema to everyone."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context: Any = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        result = self.execution_context.result
+        if settings is None or settings.introspection_open or result is None:
+            return
+        if result.errors:
+            # new errors: the validation cache keeps the originals, shared by every app
+            result.errors = [self.without_suggestion(error) for error in result.errors]
+
+    @staticmethod
+    def without_suggestion(error: GraphQLError) -> GraphQLError:
+        message = SUGGESTION.sub("", error.message)
+        if message == error.message:
+            return error
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=error.extensions,
+        )

@@ -35,7 +35,14 @@ from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
 from opsgraph.schema.documents import CheckedDocuments
-from opsgraph.schema.extensions import OneOperation, ReportCost, SettleDryRuns, StatementCount
+from opsgraph.schema.extensions import (
+    HideSuggestions,
+    OneOperation,
+    ReportCost,
+    SettleDryRuns,
+    StatementCount,
+)
+from opsgraph.schema.scalars import SCALAR_OVERRIDES
 
 MASKED_MESSAGE = "Unexpected error."
 log = logging.getLogger("opsgraph.graphql")
@@ -122,7 +129,9 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         execution_context_class=CompiledReads,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
+            HideSuggestions,
             lambda: MaskUnexpected(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             CheckedDocuments,  # parse, limits, validation: once per document, off the loop
             OneOperation,

@@ -1,4 +1,5 @@
-"""The input checks every service shares: money amounts, free text and email addresses.
+"""The input checks every service shares: money amounts, free text, email addresses, and
+the characters no text may hold.
 
 Each returns the value as stored, or raises ``InvalidInput`` (``BAD_USER_INPUT``) at
 ``field``: the path into the GraphQL input, given by the caller (``"amount"`` or
@@ -8,6 +9,7 @@ path's last part) and the limit it broke.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -17,6 +19,9 @@ from opsgraph.errors import InvalidInput
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12,2): ten digits before the point
+# NUL, which PostgreSQL text cannot hold, and UTF-16 surrogates, which are no characters
+# at all (a JSON "\ud800" escape without its pair decodes to one) and cannot be UTF-8
+UNSAFE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 def _path(field: str | Sequence[str]) -> list[str]:
@@ -65,6 +70,24 @@ def checked_text(
     if len(text) > limit:
         raise InvalidInput(f"{what} must be at most {limit} characters", field=path)
     return text
+
+
+def unsafe_characters(text: str) -> str | None:
+    """What is wrong with the characters of ``text`` (NUL, an unpaired surrogate), or None."""
+    found = UNSAFE_CHARACTERS.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "must not contain NUL characters (U+0000)"
+    return "must not contain unpaired UTF-16 surrogates (U+D800 to U+DFFF)"
+
+
+def check_characters(text: str, *, field: str | Sequence[str], label: str | None = None) -> None:
+    """Raise ``InvalidInput`` at ``field`` when ``text`` holds a NUL or a surrogate."""
+    problem = unsafe_characters(text)
+    if problem is not None:
+        path = _path(field)
+        raise InvalidInput(f"{label or '.'.join(path)} {problem}", field=path)
 
 
 def checked_email(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +52,12 @@ def scope_of(principal: Principal) -> str:
 
 def request_hash(query: str | None, operation_name: str | None, variables: Any) -> str:
     """What must match for a repeat: the document, the operation and the variables."""
-    canonical = orjson.dumps(
-        {"query": query or "", "operationName": operation_name, "variables": variables or {}},
-        option=orjson.OPT_SORT_KEYS,
-    )
+    request = {"query": query or "", "operationName": operation_name, "variables": variables or {}}
+    try:
+        canonical = orjson.dumps(request, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # an unpaired surrogate (refused when the operation is checked): escaped instead
+        canonical = json.dumps(request, sort_keys=True).encode("ascii")
     return hashlib.sha256(canonical).hexdigest()
 
 

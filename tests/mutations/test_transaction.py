@@ -134,8 +134,6 @@ async def test_create_books_and_audits(
         ({"amount": "-5.00"}, ["amount"]),
         ({"amount": "1.005"}, ["amount"]),
         ({"amount": "0.001"}, ["amount"]),
-        ({"amount": "NaN"}, ["amount"]),
-        ({"amount": "Infinity"}, ["amount"]),
         ({"amount": "10000000000.00"}, ["amount"]),
         ({"description": "d" * 2001}, ["description"]),
     ],

@@ -137,7 +137,6 @@ async def test_admin_chooses_roles(api: Api, admin: Caller) -> None:
         ({"password": "short"}, "BAD_USER_INPUT", ["password"]),
         ({"password": "a" * 73}, "BAD_USER_INPUT", ["password"]),
         ({"password": "é" * 37}, "BAD_USER_INPUT", ["password"]),  # 37 characters, 74 bytes
-        ({"password": "a long pass\x00word"}, "BAD_USER_INPUT", ["password"]),
     ],
 )
 async def test_register_refusals_change_nothing(
@@ -332,11 +331,6 @@ async def test_change_own_password(api: Api, session: AsyncSession) -> None:
         ({"currentPassword": PASSWORD, "newPassword": "short"}, "BAD_USER_INPUT", ["newPassword"]),
         ({"currentPassword": PASSWORD, "newPassword": "b" * 73}, "BAD_USER_INPUT", ["newPassword"]),
         ({"currentPassword": PASSWORD, "newPassword": "ö" * 40}, "BAD_USER_INPUT", ["newPassword"]),
-        (
-            {"currentPassword": PASSWORD, "newPassword": "nul \x00 inside"},
-            "BAD_USER_INPUT",
-            ["newPassword"],
-        ),
     ],
 )
 async def test_change_password_refusals_change_nothing(
