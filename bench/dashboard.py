@@ -225,7 +225,7 @@ async def bench_floor(dsn: str, runs: int, burst: int) -> Result:
             await conn.close()
 
 
-MAX_STATEMENTS, MAX_RATIO = 6, 8.0  # the targets of issue 3
+MAX_STATEMENTS, MAX_RATIO = 6, 8.0  # the read path's targets
 
 
 def print_table(results: list[Result]) -> None:

@@ -189,14 +189,30 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
         print(stats.summary())
 
 
-def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+def _password(given: str | None, who: str, env: str | None = None) -> str:
+    """The new user's password: given, from ``env``, or asked for on a terminal."""
+    password = given or (os.environ.get(env) if env else None)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        where = f"pass --password or set {env}" if env else "pass --password"
+        raise ConfigError(f"no password: {where}")
+    return getpass.getpass(f"Password for the new {who}: ")
+
+
+def _create_account(settings: Settings, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run a user-creating service in one transaction; its refusal is a one-line error."""
     from opsgraph.errors import DomainError
 
-    password = args.password or os.environ.get("OPSGRAPH_ADMIN_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            raise ConfigError("no password: pass --password or set OPSGRAPH_ADMIN_PASSWORD")
-        password = getpass.getpass("Password for the new admin: ")
+    with database(settings) as url:
+        try:
+            _in_transaction(url, settings, work)
+        except DomainError as exc:
+            raise ConfigError(exc.message) from None
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
+    password = _password(args.password, "admin", "OPSGRAPH_ADMIN_PASSWORD")
 
     async def create(session: AsyncSession) -> None:
         from opsgraph.services.user import create_admin
@@ -210,22 +226,12 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
             via="cli",
         )
 
-    with database(settings) as url:
-        try:
-            _in_transaction(url, settings, create)
-        except DomainError as exc:
-            raise ConfigError(exc.message) from None
+    _create_account(settings, create)
     print(f"admin user {args.username.strip().lower()!r} created")
 
 
 def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
-    from opsgraph.errors import DomainError
-
-    password = args.password
-    if not password:
-        if not sys.stdin.isatty():
-            raise ConfigError("no password: pass --password")
-        password = getpass.getpass("Password for the new user: ")
+    password = _password(args.password, "user")
     roles = args.role or (["customer"] if args.customer else ["staff"])
 
     async def create(session: AsyncSession) -> None:
@@ -246,11 +252,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
             via="cli",
         )
 
-    with database(settings) as url:
-        try:
-            _in_transaction(url, settings, create)
-        except DomainError as exc:
-            raise ConfigError(exc.message) from None
+    _create_account(settings, create)
     linked = f", linked to customer {args.customer!r}" if args.customer else ""
     print(f"user {args.username.strip().lower()!r} created with roles {', '.join(roles)}{linked}")
 

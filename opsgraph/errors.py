@@ -24,7 +24,7 @@ CODES: tuple[str, ...] = (
     "TOO_MANY_ATTEMPTS",
     "ROLE_IN_USE",
     "LAST_ADMIN",
-    # business rules (issue 5)
+    # business rules (opsgraph.services)
     "INVALID_EMAIL",
     "DUPLICATE_EXTERNAL_ID",
     "DUPLICATE_SKU",
@@ -168,7 +168,7 @@ class TooManyDuplicateFields(DocumentLimitExceeded):
     code = "TOO_MANY_DUPLICATE_FIELDS"
 
 
-# --- business rules (issue 5): the services raise these, payloads list them --------------
+# --- business rules: the services raise these, payloads list them ----------------------
 
 
 class InvalidEmail(InvalidInput):
