@@ -157,7 +157,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
         503,
         UNAVAILABLE_MESSAGE,
         UNAVAILABLE_CODE,
-        {"Retry-After": str(settings.db_retry_after), "Cache-Control": "no-store"},
+        {"Retry-After": str(settings.db_retry_after)},
     )
 
 

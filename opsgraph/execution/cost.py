@@ -49,6 +49,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import OperationDefinitionNode
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from opsgraph.auth.guard import DEFINITION
 from opsgraph.schema import reads
 from opsgraph.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -67,7 +68,6 @@ REPORTS: Final = frozenset({("Query", "customerStatement"), ("Query", "dailyKpis
 # list fields whose size is the length of one of their arguments
 SIZED_BY: Final = {("Query", "nodes"): "ids"}
 
-DEFINITION: Final = "strawberry-definition"  # where Strawberry links a GraphQL field to its own
 META_FIELDS: Final = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 
 Details = Sequence[FieldDetails]

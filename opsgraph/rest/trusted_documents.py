@@ -171,7 +171,9 @@ class TrustedDocuments:
         hashes = [sha256_hex(data.query)]
         if self.cache.get(hashes[0], trusted_only=True) is not None:
             return data
-        operation = canonical_operation(data.query, data.operation_name)
+        operation = canonical_operation(
+            data.query, data.operation_name, max_tokens=self.settings.graphql_max_tokens
+        )
         if operation is not None:
             hashes.append(operation.sha256)
         document = await self.lookup(context, hashes)

@@ -9,6 +9,7 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from opsgraph.auth.budget import CostReport
 from opsgraph.db.stats import StatementLog, count_statements
 
 STATEMENTS_HEADER = "x-opsgraph-statements"
@@ -56,8 +57,8 @@ class ReportCost(SchemaExtension):
         if settings is None:
             return {}
         report = getattr(context, "cost", None)
-        if report is None:
-            return {"cost": {"requested": 0, "limit": settings.query_cost_limit}}
+        if report is None:  # refused before it was costed
+            report = CostReport(0, settings.query_cost_limit)
         return {"cost": report.as_json()}
 
 
@@ -115,14 +116,20 @@ class HideSuggestions(SchemaExtension):
     @staticmethod
     def without_suggestion(error: GraphQLError) -> GraphQLError:
         message = SUGGESTION.sub("", error.message)
-        if message == error.message:
-            return error
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=error.original_error,
-            extensions=error.extensions,
-        )
+        return error if message == error.message else reworded(error, message)
+
+
+def reworded(
+    error: GraphQLError, message: str, extensions: dict[str, Any] | None = None
+) -> GraphQLError:
+    """A new error like ``error`` (where, path, cause) with another message and, when
+    given, other extensions; ``error`` itself stays as it is (caches may hold it)."""
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions if extensions is None else extensions,
+    )

@@ -41,6 +41,7 @@ from opsgraph.schema.extensions import (
     ReportCost,
     SettleDryRuns,
     StatementCount,
+    reworded,
 )
 from opsgraph.schema.scalars import SCALAR_OVERRIDES
 
@@ -79,15 +80,7 @@ class MaskUnexpected(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not unavailable(error.original_error):
             return super().anonymise_error(error)
-        return GraphQLError(
-            UNAVAILABLE_MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=error.original_error,
-            extensions={"code": UNAVAILABLE_CODE},
-        )
+        return reworded(error, UNAVAILABLE_MESSAGE, {"code": UNAVAILABLE_CODE})
 
 
 def is_unexpected(error: GraphQLError) -> bool:

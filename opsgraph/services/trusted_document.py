@@ -34,9 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.models import DocumentSource, TrustedDocument
 
 CLI = "cli"  # created_by of documents an operator registered
-# A request's text is parsed to compare it with the registered documents only up to this
-# many tokens: no registered operation comes near it.
-MAX_TOKENS = 20_000
 
 
 def sha256_hex(text: str) -> str:
@@ -94,11 +91,14 @@ def operations_of(document: DocumentNode) -> list[Operation]:
     return operations
 
 
-def canonical_operation(text: str, operation_name: str | None) -> Operation | None:
+def canonical_operation(
+    text: str, operation_name: str | None, *, max_tokens: int
+) -> Operation | None:
     """The canonical form of the operation a request selects from ``text``; None when the
-    text does not parse (within ``MAX_TOKENS``) or selects no single operation."""
+    text does not parse within ``max_tokens`` (the server's token limit: a longer text
+    could never run) or selects no single operation."""
     try:
-        document = parse(text, no_location=True, max_tokens=MAX_TOKENS)
+        document = parse(text, no_location=True, max_tokens=max_tokens)
     except (GraphQLError, RecursionError):
         return None
     operations = operations_of(document)

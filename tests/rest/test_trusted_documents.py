@@ -26,6 +26,7 @@ from opsgraph.services.trusted_document import (
     register_documents,
     sha256_hex,
 )
+from opsgraph.settings import Settings
 from tests.conftest import create_and_sign_in, make_settings
 from tests.test_cli import assert_one_line_error, run_cli, url_text
 
@@ -34,6 +35,7 @@ CUSTOMERS = "query Customers { customers(first: 2) { totalCount } }"
 OTHER_CUSTOMERS = "query Customers { customers(first: 3) { totalCount } }"
 JSON = "application/json"
 GRAPHQL_JSON = "application/graphql-response+json"
+MAX_TOKENS = Settings.model_fields["graphql_max_tokens"].default
 
 
 def persisted(document: str, sha256: str | None = None) -> dict[str, Any]:
@@ -151,7 +153,9 @@ async def test_apq_round_trip_over_get(client: httpx.AsyncClient) -> None:
 async def test_a_mutation_by_hash_over_get_is_405(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    operation = canonical_operation("mutation Out { logout { __typename } }", None)
+    operation = canonical_operation(
+        "mutation Out { logout { __typename } }", None, max_tokens=MAX_TOKENS
+    )
     assert operation is not None
     await register_documents(session, [operation])
     await session.commit()
@@ -236,7 +240,7 @@ async def test_a_browser_get_with_a_hash_is_not_graphiql(client: httpx.AsyncClie
 async def test_registered_documents_run_by_hash_and_by_text(
     registered_app: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    operation = canonical_operation(PING, None)
+    operation = canonical_operation(PING, None, max_tokens=MAX_TOKENS)
     assert operation is not None
     assert await register_documents(session, [operation]) == {operation.sha256}
     await session.commit()
@@ -296,7 +300,7 @@ async def test_automatic_documents_are_not_trusted(
     by_text = await post(registered_app, query=PING)
     assert error_code(by_text) == "DOCUMENT_NOT_TRUSTED"
     # registering it makes it trusted
-    operation = canonical_operation(PING, None)
+    operation = canonical_operation(PING, None, max_tokens=MAX_TOKENS)
     assert operation is not None
     assert operation.document != PING  # stored as sent; registered in canonical form
     await register_documents(session, [operation])
