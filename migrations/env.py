@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import opsgraph.models  # noqa: F401 - registers every table
+from opsgraph.db.migrations import include_name
 from opsgraph.models.base import Base
 from opsgraph.settings import get_settings, sqlalchemy_url
 
@@ -55,6 +56,7 @@ def _run(connection: object) -> None:
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         # one migrator at a time: deploys that start several replicas stay safe

@@ -36,9 +36,18 @@ PORTAL_SCOPED: Final = "portal:scoped"
 # reading the schema itself (introspection) where it is not open to everyone: production
 INTROSPECT: Final = "schema:introspect"
 
+# the event feed (``events``); each event also needs the read permission of its object
+EVENT_READ: Final = "event:read"
+# webhook endpoints, their deliveries and the inbound receipts
+WEBHOOK_MANAGE: Final = "webhook:manage"
+# inbound webhooks: a regional office reporting sales, a manufacturer reporting states
+WEBHOOK_SALES: Final = "webhook:sales"
+WEBHOOK_MANUFACTURER: Final = "webhook:manufacturer"
+
 PERMISSIONS: Final[frozenset[str]] = frozenset(
     {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")}
     | {"user:admin", PORTAL_SCOPED, INTROSPECT}
+    | {EVENT_READ, WEBHOOK_MANAGE, WEBHOOK_SALES, WEBHOOK_MANUFACTURER}
 )
 
 
@@ -85,11 +94,12 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "order:read",
             "property:read",
             "report:read",
+            EVENT_READ,
         ),
     ),
     "support": (
         "Tickets and time entries; reads customers",
-        _select("ticket:*", "time_entry:*", "customer:read", "property:read"),
+        _select("ticket:*", "time_entry:*", "customer:read", "property:read", EVENT_READ),
     ),
     "integration": (
         "What partner systems need: customers, orders, invoices, payments, purchase orders; "
@@ -104,6 +114,9 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "purchase_order:*",
             "product:read",
             "stock:read",
+            EVENT_READ,
+            WEBHOOK_SALES,
+            WEBHOOK_MANUFACTURER,
         ),
     ),
     "customer": (
@@ -120,6 +133,7 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "time_entry:read",
             "purchase_order:read",
             "report:read",
+            EVENT_READ,
         ),
     ),
 }

@@ -13,6 +13,15 @@ from sqlalchemy import URL, Connection, create_engine, pool
 
 from opsgraph.settings import ConfigError, sqlalchemy_url
 
+# the job queue's tables and functions belong to procrastinate (created by a migration
+# from its own schema file), not to the models
+FOREIGN_PREFIX = "procrastinate"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name``: compare and autogenerate the models' objects only."""
+    return not (type_ == "table" and (name or "").startswith(FOREIGN_PREFIX))
+
 
 def migrations_dir() -> Path:
     """``migrations/`` at the repository root (or in the working directory of an image)."""

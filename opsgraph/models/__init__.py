@@ -3,6 +3,7 @@
 from opsgraph.models.audit import AuditEvent
 from opsgraph.models.base import Base
 from opsgraph.models.customer import Customer, Property
+from opsgraph.models.event import Event
 from opsgraph.models.idempotency import IdempotencyKey
 from opsgraph.models.invoice import Invoice, InvoiceNumberCounter, InvoiceStatus
 from opsgraph.models.order import Order, OrderLine, OrderStatus
@@ -14,13 +15,22 @@ from opsgraph.models.ticket import Ticket, TicketPriority, TicketStatus, TimeEnt
 from opsgraph.models.transaction import FinancialTransaction, TransactionKind
 from opsgraph.models.trusted_document import DocumentSource, TrustedDocument
 from opsgraph.models.user import ApiKey, Role, RolePermission, User, UserRole
+from opsgraph.models.webhook import (
+    DeliveryStatus,
+    ReceiptStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookReceipt,
+)
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
     "Customer",
+    "DeliveryStatus",
     "DocumentSource",
+    "Event",
     "FinancialTransaction",
     "IdempotencyKey",
     "Invoice",
@@ -36,6 +46,7 @@ __all__ = [
     "Property",
     "PurchaseOrder",
     "PurchaseOrderState",
+    "ReceiptStatus",
     "RefreshToken",
     "Role",
     "RolePermission",
@@ -50,4 +61,7 @@ __all__ = [
     "TrustedDocument",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookReceipt",
 ]

@@ -37,6 +37,9 @@ class PurchaseOrder(Base):
         String(20), server_default=PurchaseOrderState.received.value, index=True
     )
     description: Mapped[str] = mapped_column(Text, server_default="")
+    # what a regional office's sales webhook reports: the model sold and its brand
+    brand: Mapped[str | None] = mapped_column(String(64), index=True)
+    car_model: Mapped[str | None] = mapped_column(String(100))
     amount: Mapped[Money] = mapped_column(server_default="0")
     state_version: Mapped[int] = mapped_column(server_default="1")
     created_at: Mapped[CreatedAt]

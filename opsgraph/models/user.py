@@ -98,6 +98,10 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(128))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
     created_by: Mapped[int] = fk("user.id", ondelete="CASCADE")
+    # who the key speaks for, to inbound webhooks: a regional office (a customer) or a
+    # manufacturer (a brand name)
+    customer_id: Mapped[int | None] = fk("customer.id", ondelete="CASCADE", nullable=True)
+    manufacturer: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]

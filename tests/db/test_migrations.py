@@ -8,7 +8,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import URL, create_engine, inspect, pool
 
-from opsgraph.db.migrations import current_revision, downgrade, head_revision, upgrade
+from opsgraph.db.migrations import (
+    current_revision,
+    downgrade,
+    head_revision,
+    include_name,
+    upgrade,
+)
 from opsgraph.models import Base
 
 
@@ -26,7 +32,12 @@ def _diff(url: URL) -> list[Any]:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "compare_server_default": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_name": include_name,
+                },
             )
             return list(compare_metadata(context, Base.metadata))
     finally:

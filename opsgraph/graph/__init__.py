@@ -1,0 +1,1 @@
+"""The declarative graph beneath the GraphQL layer: global ids (and, in time, the mapping)."""
