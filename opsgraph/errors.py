@@ -45,6 +45,8 @@ CODES: tuple[str, ...] = (
     "TICKET_CLOSED",
     "STALE_VERSION",
     "BOOKED_BY_PAYMENT",
+    # webhooks (opsgraph.webhooks)
+    "UNSAFE_URL",
     # idempotency keys (opsgraph.services.idempotency)
     "IDEMPOTENCY_IN_PROGRESS",
     "IDEMPOTENCY_KEY_REUSED",
@@ -337,3 +339,10 @@ class TryAgain(DomainError):
             "The database was busy (a lock or a statement took too long); nothing was "
             "changed. The mutation may be retried."
         )
+
+
+class UnsafeUrl(InvalidInput):
+    """A webhook URL that could reach the server's own network: not https, or a private,
+    loopback, link-local, metadata or otherwise non-public address."""
+
+    code = "UNSAFE_URL"

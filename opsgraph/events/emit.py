@@ -68,9 +68,7 @@ async def emit(
         insert(WebhookDelivery)
         .from_select(
             ["event_id", "endpoint_id"],
-            select(event.c.id, WebhookEndpoint.id).select_from(event).join(
-                WebhookEndpoint, wanted
-            ),
+            select(event.c.id, WebhookEndpoint.id).select_from(event).join(WebhookEndpoint, wanted),
         )
         .returning(WebhookDelivery.id)
     )

@@ -15,8 +15,10 @@ from typing import Any
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Tasks are registered on this app by the modules that define them, which the worker
-# imports; deferring needs only a task's name.
+# Tasks are registered on ``queue_app`` by the modules that define them; a worker imports
+# these, while deferring needs only a task's name.
+TASK_MODULES = ("opsgraph.webhooks.delivery", "opsgraph.webhooks.receipts")
+
 queue_app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 

@@ -1,0 +1,1 @@
+"""Webhooks both ways: outbound endpoints, signing and deliveries; inbound receivers."""
