@@ -7,6 +7,7 @@ Create Date: 2026-12-03 13:10:31
 - ``event``: the transactional outbox every service writes in the transaction of a change;
 - ``webhook_endpoint`` / ``webhook_delivery``: outbound receivers and each event's way to
   each of them; ``webhook_receipt``: inbound webhooks, stored before they are processed;
+- a product's stock level gains its reorder level (``stock.low`` fires on reaching it);
 - purchase orders gain the brand and model a sales office reports; an API key may speak
   for a regional office (a customer) or a manufacturer;
 - procrastinate's tables and functions (the job queue), from the schema of the pinned
@@ -288,6 +289,13 @@ def upgrade() -> None:
     op.add_column("purchase_order", sa.Column("brand", sa.String(length=64), nullable=True))
     op.add_column("purchase_order", sa.Column("car_model", sa.String(length=100), nullable=True))
     op.create_index(op.f("ix_purchase_order_brand"), "purchase_order", ["brand"], unique=False)
+    op.add_column(
+        "stock_level",
+        sa.Column("reorder_level", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.create_check_constraint(
+        op.f("ck_stock_level_reorder_level_non_negative"), "stock_level", "reorder_level >= 0"
+    )
     _run_script(_procrastinate_schema())
     for role, permissions in GRANTS.items():
         for permission in permissions:
@@ -334,6 +342,10 @@ def downgrade() -> None:
         $$;
         """
     )
+    op.drop_constraint(
+        op.f("ck_stock_level_reorder_level_non_negative"), "stock_level", type_="check"
+    )
+    op.drop_column("stock_level", "reorder_level")
     op.drop_index(op.f("ix_purchase_order_brand"), table_name="purchase_order")
     op.drop_column("purchase_order", "car_model")
     op.drop_column("purchase_order", "brand")

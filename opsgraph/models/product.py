@@ -52,12 +52,17 @@ class Product(Base):
 
 class StockLevel(Base):
     __tablename__ = "stock_level"
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_non_negative"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+        CheckConstraint("reorder_level >= 0", name="reorder_level_non_negative"),
+    )
 
     product_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("product.id", ondelete="CASCADE"), primary_key=True
     )
     quantity: Mapped[int] = mapped_column(server_default="0")
+    # at or below this, the product needs reordering: stock falling to it is ``stock.low``
+    reorder_level: Mapped[int] = mapped_column(server_default="0")
     updated_at: Mapped[UpdatedAt]
 
 

@@ -33,6 +33,8 @@ from opsgraph.errors import (
     InvalidInput,
     NotFound,
 )
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import diff, fields_of
 from opsgraph.loaders.sql import Scope
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
@@ -62,6 +64,9 @@ INPUT_NAMES = {
 LIMITS = {"external_id": 64, "name": 200, "email": 320, "phone": 40, "org_no": 32}
 EXTERNAL_ID_CONSTRAINT = "uq_customer_external_id"
 UPSERT_ATTEMPTS = 3
+# what customer.created carries, and what identifies a customer in customer.updated
+EVENT_FIELDS = ("id", *FIELDS)
+IDENTIFYING = ("id", "external_id", "name")
 
 
 # --- shared with the property, order and ticket services -------------------------------------
@@ -187,8 +192,23 @@ async def create_customer(
     session.add(customer)
     await _flush(session, values["external_id"])
     record(session, actor, "customer.create", "Customer", customer.id, after=values)
+    await _emit_created(session, customer.id, values, actor)
     await session.flush()
     return customer
+
+
+async def _emit_created(
+    session: AsyncSession, customer_id: int, values: Mapping[str, Any], actor: Principal
+) -> None:
+    await emit(
+        session,
+        "customer.created",
+        entity_type="Customer",
+        entity_id=customer_id,
+        customer_id=customer_id,
+        data=fields_of({**values, "id": customer_id}, EVENT_FIELDS, type_name="Customer"),
+        actor=actor,
+    )
 
 
 async def _apply(
@@ -209,6 +229,7 @@ async def _apply(
         setattr(customer, name, value)
     await _flush(session, changed.get("external_id"))
     await session.refresh(customer)  # updated_at, set by the server
+    after = snapshot(customer, FIELDS)
     record(
         session,
         actor,
@@ -216,8 +237,20 @@ async def _apply(
         "Customer",
         customer.id,
         before=before,
-        after=snapshot(customer, FIELDS),
+        after=after,
         **extra,
+    )
+    await emit(
+        session,
+        "customer.updated",
+        entity_type="Customer",
+        entity_id=customer.id,
+        customer_id=customer.id,
+        data={
+            **fields_of(customer, IDENTIFYING, type_name="Customer"),
+            "changes": diff(before, after),
+        },
+        actor=actor,
     )
     await session.flush()
     return True
@@ -285,6 +318,7 @@ async def upsert_customer(
             assert made is not None  # noqa: S101 - inserted just now
             after = {name: values.get(name) for name in FIELDS}
             record(session, actor, "customer.create", "Customer", made.id, after=after, upsert=True)
+            await _emit_created(session, made.id, after, actor)
             await session.flush()
             return Upserted(made, created=True)
         # another request created it meanwhile (and has committed): update that one

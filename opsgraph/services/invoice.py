@@ -25,6 +25,8 @@ from opsgraph.errors import (
     InvoiceAlreadyPaid,
     InvoiceHasPayments,
 )
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import diff, fields_of
 from opsgraph.models import (
     Invoice,
     InvoiceNumberCounter,
@@ -60,6 +62,15 @@ FIELDS = (
     "total",
 )
 LIVE_ORDER_INDEX = "uq_invoice_order_id_live"
+# what invoice.created carries; what identifies an invoice in its status events
+EVENT_FIELDS = ("id", *FIELDS)
+IDENTIFYING = ("id", "number", "customer_id", "order_id", "total")
+# the event of each status an invoice moves to
+STATUS_EVENTS = {
+    InvoiceStatus.sent: "invoice.sent",
+    InvoiceStatus.paid: "invoice.paid",
+    InvoiceStatus.void: "invoice.voided",
+}
 
 
 def format_number(year: int, number: int) -> str:
@@ -133,6 +144,15 @@ async def _add_invoice(session: AsyncSession, invoice: Invoice, actor: Principal
         invoice.id,
         after=snapshot(invoice, FIELDS),
         **source,
+    )
+    await emit(
+        session,
+        "invoice.created",
+        entity_type="Invoice",
+        entity_id=invoice.id,
+        customer_id=invoice.customer_id,
+        data=fields_of(invoice, EVENT_FIELDS, type_name="Invoice"),
+        actor=actor,
     )
     await session.flush()
     return invoice
@@ -263,7 +283,7 @@ async def invoice_for_update(session: AsyncSession, invoice_id: int, *, field: s
     )
 
 
-def set_invoice_status(
+async def set_invoice_status(
     session: AsyncSession,
     actor: Principal,
     invoice: Invoice,
@@ -274,19 +294,25 @@ def set_invoice_status(
     **extra: Any,
 ) -> None:
     """Move the (locked) invoice to ``status`` if ``transitions.INVOICE`` allows it
-    (``INVALID_TRANSITION`` at ``field`` otherwise) and record ``action`` with ``extra``."""
+    (``INVALID_TRANSITION`` at ``field`` otherwise), record ``action`` with ``extra`` and
+    emit the status's event (``STATUS_EVENTS``) with ``extra`` as event data."""
     INVOICE.check(invoice.status, status.value, field=field)
     before = snapshot(invoice, ("status",))
     invoice.status = status.value
-    record(
+    after = snapshot(invoice, ("status",))
+    record(session, actor, action, "Invoice", invoice.id, before=before, after=after, **extra)
+    await emit(
         session,
-        actor,
-        action,
-        "Invoice",
-        invoice.id,
-        before=before,
-        after=snapshot(invoice, ("status",)),
-        **extra,
+        STATUS_EVENTS[status],
+        entity_type="Invoice",
+        entity_id=invoice.id,
+        customer_id=invoice.customer_id,
+        data={
+            **fields_of(invoice, IDENTIFYING, type_name="Invoice"),
+            **fields_of(extra, extra),
+            "changes": diff(before, after),
+        },
+        actor=actor,
     )
 
 
@@ -295,7 +321,9 @@ async def send_invoice(session: AsyncSession, *, invoice_id: int, actor: Princip
     actor.require("invoice:write")
     actor.require_staff("write invoices")
     invoice = await invoice_for_update(session, invoice_id, field="id")
-    set_invoice_status(session, actor, invoice, InvoiceStatus.sent, "invoice.send", field="id")
+    await set_invoice_status(
+        session, actor, invoice, InvoiceStatus.sent, "invoice.send", field="id"
+    )
     await session.flush()
     return invoice
 
@@ -325,7 +353,7 @@ async def void_invoice(
             field=["id"],
         )
     extra: dict[str, Any] = {"reason": reason} if reason else {}
-    set_invoice_status(
+    await set_invoice_status(
         session, actor, invoice, InvoiceStatus.void, "invoice.void", field="id", **extra
     )
     await session.flush()

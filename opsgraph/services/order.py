@@ -31,6 +31,8 @@ from opsgraph.errors import (
     InvalidInput,
     NotFound,
 )
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import diff, fields_of
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -52,6 +54,10 @@ MAX_LINES = 200
 MAX_EXTERNAL_ID = 64
 EXTERNAL_ID_CONSTRAINT = "uq_order_external_id"
 ORDER_FIELDS = ("customer_id", "property_id", "status", "external_id", "subtotal", "tax", "total")
+# what order.created carries of the order and of each line; what identifies an order
+EVENT_FIELDS = ("id", *ORDER_FIELDS)
+LINE_EVENT_FIELDS = ("id", "product_id", "quantity", "unit_price", "line_total")
+IDENTIFYING = ("id", "external_id", "customer_id")
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,22 @@ async def create_order(
         },
         stock_after={str(product_id): quantity for product_id, quantity in after.items()},
     )
+    lines_data = [
+        {
+            **fields_of(line, LINE_EVENT_FIELDS, type_name="OrderLine"),
+            "sku": products[line.product_id].sku,
+        }
+        for line in priced
+    ]
+    await emit(
+        session,
+        "order.created",
+        entity_type="Order",
+        entity_id=order.id,
+        customer_id=customer_id,
+        data={**fields_of(order, EVENT_FIELDS, type_name="Order"), "lines": lines_data},
+        actor=actor,
+    )
     await session.flush()
     return order
 
@@ -304,6 +326,18 @@ async def change_order_status(
         before={"status": before},
         after={"status": order.status},
         **extra,
+    )
+    await emit(
+        session,
+        "order.status_changed",
+        entity_type="Order",
+        entity_id=order.id,
+        customer_id=order.customer_id,
+        data={
+            **fields_of(order, IDENTIFYING, type_name="Order"),
+            "changes": diff({"status": before}, {"status": order.status}),
+        },
+        actor=actor,
     )
     await session.flush()
     return order

@@ -24,6 +24,8 @@ from opsgraph.errors import (
     InvoiceVoid,
     PaymentExceedsBalance,
 )
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import fields_of
 from opsgraph.models import (
     FinancialTransaction,
     Invoice,
@@ -43,6 +45,7 @@ MAX_REFERENCE = 100
 CLOCK_SKEW = dt.timedelta(minutes=5)
 FIELDS = ("invoice_id", "amount", "method", "reference", "paid_at")
 REFERENCE_CONSTRAINT = "uq_payment_invoice_reference"
+EVENT_FIELDS = ("id", *FIELDS)
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,21 @@ async def record_payment(
         after=snapshot(transaction, TRANSACTION_FIELDS),
         payment_id=payment.id,
     )
+    await emit(
+        session,
+        "payment.recorded",
+        entity_type="Payment",
+        entity_id=payment.id,
+        customer_id=invoice.customer_id,
+        data={
+            **fields_of(payment, EVENT_FIELDS, type_name="Payment"),
+            "invoiceNumber": invoice.number,
+            "customerId": fields_of(invoice, ("customer_id",))["customerId"],
+        },
+        actor=actor,
+    )
     if paid + amount == invoice.total:
-        set_invoice_status(
+        await set_invoice_status(
             session,
             actor,
             invoice,

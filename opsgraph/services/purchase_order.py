@@ -37,6 +37,8 @@ from opsgraph.errors import (
     NotFound,
     StaleVersion,
 )
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import diff, fields_of
 from opsgraph.models import Customer, PurchaseOrder, PurchaseOrderState
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import checked_money, checked_text
@@ -115,6 +117,15 @@ async def upsert_purchase_order(
             order = await session.get_one(PurchaseOrder, created)
             after = snapshot(order, FIELDS)
             record(session, actor, "purchase_order.create", "PurchaseOrder", order.id, after=after)
+            await emit(
+                session,
+                "purchase_order.created",
+                entity_type="PurchaseOrder",
+                entity_id=order.id,
+                customer_id=order.customer_id,
+                data=fields_of(order, ("id", *FIELDS), type_name="PurchaseOrder"),
+                actor=actor,
+            )
             await session.flush()
             return Upserted(order, created=True)
         # another request created it meanwhile (and committed): update that one
@@ -239,5 +250,21 @@ async def change_purchase_order_state(
         before={"state": found.state, "state_version": found.state_version},
         after={"state": state, "state_version": version},
     )
+    order = await session.get_one(PurchaseOrder, found.id, populate_existing=True)
+    await emit(
+        session,
+        "purchase_order.state_changed",
+        entity_type="PurchaseOrder",
+        entity_id=order.id,
+        customer_id=order.customer_id,
+        data={
+            **fields_of(order, ("id", "external_id", "customer_id"), type_name="PurchaseOrder"),
+            "changes": diff(
+                {"state": found.state, "state_version": found.state_version},
+                {"state": state, "state_version": version},
+            ),
+        },
+        actor=actor,
+    )
     await session.flush()
-    return await session.get_one(PurchaseOrder, found.id, populate_existing=True)
+    return order

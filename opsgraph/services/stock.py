@@ -5,6 +5,10 @@ movements' deltas (every change of ``stock_level.quantity`` writes one movement 
 quantity after it). Changes are conditional UPDATEs (``... WHERE quantity + d >= 0
 RETURNING quantity``) or run on rows locked ``FOR UPDATE`` in product-id order, so
 concurrent requests can't oversell; the CHECK constraints are only the last line.
+
+``stock.low`` is emitted when a change takes a product's stock from above its reorder
+level to at or below it: once per fall, not again for every movement while it stays low
+(it fires again after the stock has risen above the level and falls once more).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import InsufficientStock, InvalidInput, NotFound
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import fields_of
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.services.audit import record
 from opsgraph.services.checks import checked_text
@@ -49,18 +55,59 @@ def _checked_adjustment(delta: int, reason: str, note: str | None) -> str | None
     return checked_text(note, field="note", limit=MAX_NOTE) or None
 
 
-async def _apply(session: AsyncSession, product_id: int, delta: int) -> int | None:
+@dataclass(frozen=True)
+class Level:
+    """A product's stock after a change, and its reorder level."""
+
+    quantity: int
+    reorder_level: int
+
+
+async def _apply(session: AsyncSession, product_id: int, delta: int) -> Level | None:
     """Add ``delta`` to the product's stock if it stays within 0..MAX_QUANTITY: the new
-    quantity, or None (no stock level row, or out of bounds). One conditional UPDATE: the
+    level, or None (no stock level row, or out of bounds). One conditional UPDATE: the
     row lock it takes lasts to the end of the transaction."""
     after = StockLevel.quantity + literal(delta, BigInteger)  # bigint: no int4 overflow
-    quantity: int | None = await session.scalar(
-        update(StockLevel)
-        .where(StockLevel.product_id == product_id, after >= 0, after <= MAX_QUANTITY)
-        .values(quantity=StockLevel.quantity + delta, updated_at=func.now())
-        .returning(StockLevel.quantity)
+    row = (
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.product_id == product_id, after >= 0, after <= MAX_QUANTITY)
+            .values(quantity=StockLevel.quantity + delta, updated_at=func.now())
+            .returning(StockLevel.quantity, StockLevel.reorder_level)
+        )
+    ).one_or_none()
+    return None if row is None else Level(int(row.quantity), int(row.reorder_level))
+
+
+async def _check_low(
+    session: AsyncSession,
+    product_id: int,
+    before: int,
+    level: Level,
+    actor: Principal,
+    sku: str | None = None,
+) -> None:
+    """Emit ``stock.low`` when this change took the stock from above the reorder level to
+    at or below it."""
+    if not before > level.reorder_level >= level.quantity:
+        return
+    if sku is None:
+        sku = await session.scalar(select(Product.sku).where(Product.id == product_id))
+    await emit(
+        session,
+        "stock.low",
+        entity_type="StockLevel",
+        entity_id=product_id,
+        customer_id=None,
+        data={
+            **fields_of({"product_id": product_id}, ("product_id",)),
+            "sku": sku,
+            "quantity": level.quantity,
+            "previousQuantity": before,
+            "reorderLevel": level.reorder_level,
+        },
+        actor=actor,
     )
-    return quantity
 
 
 async def adjust_stock(
@@ -80,14 +127,14 @@ async def adjust_stock(
     sku = await session.scalar(select(Product.sku).where(Product.id == product_id))
     if sku is None:
         raise NotFound(f"no product with id {product_id}", field=["productId"])
-    quantity = await _apply(session, product_id, delta)
-    if quantity is None:
+    level = await _apply(session, product_id, delta)
+    if level is None:
         # a product without a stock level row has none: make it (at 0), then try again
         await session.execute(
             insert(StockLevel).values(product_id=product_id, quantity=0).on_conflict_do_nothing()
         )
-        quantity = await _apply(session, product_id, delta)
-    if quantity is None:
+        level = await _apply(session, product_id, delta)
+    if level is None:
         on_hand = int(
             await session.scalar(
                 select(StockLevel.quantity).where(StockLevel.product_id == product_id)
@@ -101,6 +148,7 @@ async def adjust_stock(
         raise InvalidInput(
             f"stock of {sku} can't exceed {MAX_QUANTITY} ({on_hand} on hand)", field=["delta"]
         )
+    quantity = level.quantity
     movement = StockMovement(
         product_id=product_id,
         delta=delta,
@@ -125,6 +173,7 @@ async def adjust_stock(
         note=note,
         movement_id=movement.id,
     )
+    await _check_low(session, product_id, quantity - delta, level, actor, sku)
     await session.flush()
     return Adjusted(product_id, movement.id, quantity)
 
@@ -178,10 +227,12 @@ async def move_stock(
             .on_conflict_do_nothing()
         )
     for product_id in sorted(running):
-        delta = running[product_id] - on_hand.get(product_id, 0)
-        quantity = await _apply(session, product_id, delta)
-        if quantity != running[product_id]:  # the rows were not locked: a bug, not a user error
+        before = on_hand.get(product_id, 0)
+        level = await _apply(session, product_id, running[product_id] - before)
+        if level is None or level.quantity != running[product_id]:
+            # the rows were not locked: a bug, not a user error
             raise AssertionError(f"stock of product {product_id} changed under its lock")
+        await _check_low(session, product_id, before, level, actor)
     session.add_all(movements)
     await session.flush()
     return running

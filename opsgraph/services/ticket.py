@@ -36,6 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Forbidden, Inactive, InvalidInput, TicketClosed
+from opsgraph.events.emit import emit
+from opsgraph.events.payload import diff, fields_of
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Ticket, TicketPriority, TicketStatus, TimeEntry, User
 from opsgraph.services.audit import record, snapshot
@@ -61,6 +63,9 @@ FIELDS = (
     "assignee_id",
     "resolved_at",
 )
+# what ticket.created carries; what identifies a ticket in ticket.status_changed
+EVENT_FIELDS = ("id", *FIELDS, "created_at")
+IDENTIFYING = ("id", "customer_id", "subject")
 TIME_ENTRY_FIELDS = ("ticket_id", "user_id", "minutes", "billable", "note", "started_at")
 
 
@@ -142,6 +147,15 @@ async def create_ticket(
     await session.flush()
     await session.refresh(ticket)
     record(session, actor, "ticket.create", "Ticket", ticket.id, after=snapshot(ticket, FIELDS))
+    await emit(
+        session,
+        "ticket.created",
+        entity_type="Ticket",
+        entity_id=ticket.id,
+        customer_id=ticket.customer_id,
+        data=fields_of(ticket, EVENT_FIELDS, type_name="Ticket"),
+        actor=actor,
+    )
     await session.flush()
     return ticket
 
@@ -195,7 +209,26 @@ async def change_ticket_status(
     elif status == TicketStatus.in_progress:
         ticket.resolved_at = None  # started, or reopened
     ticket.status = status
-    return await _saved(session, actor, ticket, "ticket.change_status", before)
+    await _saved(session, actor, ticket, "ticket.change_status", before)
+    after = snapshot(ticket, FIELDS)
+    if after["status"] != before["status"]:
+        moved = ("status", "resolved_at")
+        await emit(
+            session,
+            "ticket.status_changed",
+            entity_type="Ticket",
+            entity_id=ticket.id,
+            customer_id=ticket.customer_id,
+            data={
+                **fields_of(ticket, IDENTIFYING, type_name="Ticket"),
+                "changes": diff(
+                    {name: before[name] for name in moved}, {name: after[name] for name in moved}
+                ),
+            },
+            actor=actor,
+        )
+        await session.flush()
+    return ticket
 
 
 async def assign_ticket(
