@@ -31,7 +31,7 @@ REFERENCES: Final = {
     "created_by": "User",
 }
 # columns whose values are GraphQL enum values
-ENUMS: Final = frozenset({"status", "state", "priority", "method", "reason"})
+ENUMS: Final = frozenset({"status", "state", "priority", "method"})
 # GraphQL names that are not the camelCase of the column
 RENAMED: Final = {"created_by": "createdById", "assignee_id": "assigneeId"}
 

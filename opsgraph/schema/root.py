@@ -22,6 +22,7 @@ from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.api_key import ApiKeyMutation, ApiKeyQuery
 from opsgraph.resolvers.auth import AuthMutation, AuthQuery
 from opsgraph.resolvers.customer import CustomerMutation
+from opsgraph.resolvers.event import EventQuery
 from opsgraph.resolvers.invoice import InvoiceMutation
 from opsgraph.resolvers.order import OrderMutation
 from opsgraph.resolvers.payment import PaymentMutation
@@ -50,7 +51,7 @@ log = logging.getLogger("opsgraph.graphql")
 
 
 @strawberry.type(name="Query", description="Everything opsgraph can read.")
-class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery):
+class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery, EventQuery):
     pass
 
 
