@@ -5,7 +5,9 @@
    p50 <= 8x the floor). Against the same server, the hostile documents of
    ``bench/hostile.py``: the slowest refusal and the slowest ``/health`` answered meanwhile
    (the event loop's lag, seen from outside), and the same for the largest valid document.
-2. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
+2. The outbox's cost on ``orderCreate``: with the event, without it, with one endpoint
+   subscribed (``bench/outbox.py``; target: under 10 % more).
+3. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
 
 The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server: scratch databases are created
 and dropped there) or an embedded PostgreSQL in a temporary directory.
@@ -28,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from bench.dashboard import bench_floor, bench_graphql, print_table, seed
+from bench.outbox import bench_outbox
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
@@ -86,6 +89,12 @@ def bench_dashboard(server: object, runs: int, burst: int, with_resolvers: bool)
         print_table(results)
 
 
+def bench_outbox_cost(server: object, runs: int) -> None:
+    with scratch_database(server) as url:
+        print()
+        print(asyncio.run(bench_outbox(url, runs)))
+
+
 def bench_seed(server: object, customers: int) -> None:
     with scratch_database(server) as url:
         started = time.perf_counter()
@@ -104,7 +113,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=SEED_BUDGET_CUSTOMERS)
     parser.add_argument("--runs", type=int, default=40, help="sequential requests timed")
     parser.add_argument("--burst", type=int, default=80, help="requests at concurrency 8")
-    parser.add_argument("--skip-seed", action="store_true", help="only the dashboard")
+    parser.add_argument("--skip-seed", action="store_true", help="no bulk seed run")
+    parser.add_argument(
+        "--outbox-runs", type=int, default=300, help="orderCreate runs of each outbox variant"
+    )
+    parser.add_argument("--only-outbox", action="store_true", help="only the outbox's cost")
     parser.add_argument(
         "--with-resolvers",
         action="store_true",
@@ -112,7 +125,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     with server_url() as server:
+        if args.only_outbox:
+            bench_outbox_cost(server, args.outbox_runs)
+            return
         bench_dashboard(server, args.runs, args.burst, args.with_resolvers)
+        bench_outbox_cost(server, args.outbox_runs)
         if not args.skip_seed:
             bench_seed(server, args.customers)
 
