@@ -41,6 +41,9 @@ class Product(Node):
 class StockLevel(Node):
     id: strawberry.ID = node_id("StockLevel", key="product_id")
     quantity: int
+    reorder_level: int = strawberry.field(
+        description="At or below this the product needs reordering (`stock.low`)."
+    )
     updated_at: dt.datetime
 
     product = one("StockLevel", "product", "The product.", nullable=False)

@@ -16,6 +16,10 @@ SKU = (
     "digit and not ending with '-'; unique."
 )
 PRICE = "Two decimals at most, not negative."
+REORDER_LEVEL = (
+    "Stock at or below this needs reordering: a movement falling to it emits `stock.low`. "
+    "0 or more."
+)
 
 
 @strawberry.input(description="A new product, with its stock level and an `initial` movement.")
@@ -25,6 +29,7 @@ class ProductCreateInput:
     unit_price: Decimal = strawberry.field(description=PRICE)
     description: str = ""
     initial_stock: int = strawberry.field(default=0, description="Units in stock, 0 or more.")
+    reorder_level: int = strawberry.field(default=0, description=REORDER_LEVEL)
 
 
 @strawberry.type(description="The result of `productCreate`.")
@@ -42,6 +47,7 @@ class ProductUpdateInput:
     unit_price: Decimal | None = strawberry.field(
         default=None, description=f"{PRICE} Orders already placed keep their prices."
     )
+    reorder_level: int | None = strawberry.field(default=None, description=REORDER_LEVEL)
 
 
 @strawberry.type(description="The result of `productUpdate`.")

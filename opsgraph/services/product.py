@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
@@ -68,6 +68,7 @@ async def create_product(
     description: str = "",
     unit_price: Decimal,
     initial_stock: int = 0,
+    reorder_level: int = 0,
     actor: Principal,
 ) -> Product:
     """``productCreate``: the product, its stock level of ``initial_stock`` and the
@@ -82,11 +83,14 @@ async def create_product(
         raise InvalidInput(
             f"initial stock must be 0 or more (got {initial_stock})", field=["initialStock"]
         )
+    _check_reorder_level(reorder_level)
     await _check_sku_free(session, sku, other_than=None)
     product = Product(sku=sku, name=name, description=description, unit_price=price, active=True)
     session.add(product)
     await _flush_sku(session, sku)
-    session.add(StockLevel(product_id=product.id, quantity=initial_stock))
+    session.add(
+        StockLevel(product_id=product.id, quantity=initial_stock, reorder_level=reorder_level)
+    )
     session.add(
         StockMovement(
             product_id=product.id,
@@ -104,9 +108,49 @@ async def create_product(
         product.id,
         after=snapshot(product, FIELDS),
         initial_stock=initial_stock,
+        reorder_level=reorder_level,
     )
     await session.flush()
     return product
+
+
+def _check_reorder_level(level: int) -> None:
+    if not 0 <= level <= MAX_QUANTITY:
+        raise InvalidInput(f"reorderLevel must be 0 or more (got {level})", field=["reorderLevel"])
+
+
+async def _set_reorder_level(
+    session: AsyncSession, product: Product, level: int, actor: Principal
+) -> None:
+    """Set the product's reorder level (audited when it changes). Setting it above the
+    stock on hand emits nothing: ``stock.low`` is about movements."""
+    _check_reorder_level(level)
+    before = await session.scalar(
+        select(StockLevel.reorder_level)
+        .where(StockLevel.product_id == product.id)
+        .with_for_update()
+    )
+    if before == level:
+        return
+    if before is None:
+        session.add(StockLevel(product_id=product.id, quantity=0, reorder_level=level))
+    else:
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.product_id == product.id)
+            .values(reorder_level=level, updated_at=func.now())
+        )
+    record(
+        session,
+        actor,
+        "stock.reorder_level",
+        "StockLevel",
+        product.id,
+        before={"reorder_level": before},
+        after={"reorder_level": level},
+        sku=product.sku,
+    )
+    await session.flush()
 
 
 async def update_product(
@@ -117,6 +161,7 @@ async def update_product(
     name: str | None = None,
     description: str | None = None,
     unit_price: Decimal | None = None,
+    reorder_level: int | None = None,
     actor: Principal,
 ) -> Product:
     """``productUpdate``: the fields given (None: unchanged). A new SKU gets the same
@@ -138,6 +183,8 @@ async def update_product(
     if unit_price is not None:
         changes["unit_price"] = checked_money(unit_price, field="unitPrice", label="unit price")
     changed = {key: value for key, value in changes.items() if before[key] != snapshot_value(value)}
+    if reorder_level is not None:
+        await _set_reorder_level(session, product, reorder_level, actor)
     if not changed:
         return product
     if "sku" in changed:

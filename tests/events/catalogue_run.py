@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.permissions import PERMISSIONS, PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
-from opsgraph.models import Event, StockLevel
+from opsgraph.models import Event
 from opsgraph.services import customer as customers
 from opsgraph.services import invoice as invoices
 from opsgraph.services import order as orders
@@ -53,10 +53,10 @@ async def admin(session: AsyncSession, name: str = "events-admin") -> Principal:
     return Principal(user.id, user.username, PERMISSIONS - {PORTAL_SCOPED})
 
 
-async def set_reorder_level(session: AsyncSession, product_id: int, level: int) -> None:
-    await session.execute(
-        update(StockLevel).where(StockLevel.product_id == product_id).values(reorder_level=level)
-    )
+async def set_reorder_level(
+    session: AsyncSession, product_id: int, level: int, actor: Principal
+) -> None:
+    await products.update_product(session, product_id=product_id, reorder_level=level, actor=actor)
 
 
 async def run_catalogue(session: AsyncSession, actor: Principal) -> Ran:
@@ -82,7 +82,7 @@ async def run_catalogue(session: AsyncSession, actor: Principal) -> Ran:
         actor=actor,
     )
     ran.product_id = product.id
-    await set_reorder_level(session, product.id, 5)
+    await set_reorder_level(session, product.id, 5, actor)
     order = await orders.create_order(
         session,
         customer_id=made.id,

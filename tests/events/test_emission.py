@@ -13,6 +13,7 @@ from opsgraph.services import customer as customers
 from opsgraph.services import order as orders
 from opsgraph.services import purchase_order as purchase_orders
 from opsgraph.services import stock
+from tests.conftest import GraphQLClient
 from tests.events.catalogue_run import (
     admin,
     by_type,
@@ -166,7 +167,7 @@ async def test_stock_low_fires_on_each_fall_not_while_low(session: AsyncSession)
     lows = await emitted(session, "stock.low")
     assert [(e.data["previousQuantity"], e.data["quantity"]) for e in lows] == [(12, 4), (6, 5)]
     # a cancelled order restoring stock is no fall
-    await set_reorder_level(session, ran.product_id, 0)
+    await set_reorder_level(session, ran.product_id, 0, actor)
     order = await orders.create_order(
         session,
         customer_id=ran.customer_id,
@@ -236,3 +237,45 @@ async def test_upserts_emit_created_then_updated_and_nothing_for_a_resend(
     assert created.created
     newest = (await emitted(session))[-1]
     assert (newest.type, newest.entity_id) == ("purchase_order.created", created.purchase_order.id)
+
+
+REORDER = """
+mutation($id: ID!, $level: Int!) {
+  productUpdate(input: {id: $id, reorderLevel: $level}) {
+    product { stockLevel { quantity reorderLevel } } errors { code field }
+  }
+}"""
+ADJUST = """
+mutation($id: ID!, $delta: Int!) {
+  stockAdjust(input: {productId: $id, delta: $delta, reason: ADJUSTMENT}) {
+    errors { code }
+  }
+}"""
+
+
+async def test_the_reorder_level_is_set_by_product_update(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    actor = await admin(session)
+    ran = await run_catalogue(session, actor)  # stock 3, level 5
+    await session.commit()
+    product = gid("Product", ran.product_id)
+    body = await gql(REORDER, {"id": product, "level": 2})
+    assert body["data"]["productUpdate"] == {
+        "product": {"stockLevel": {"quantity": 3, "reorderLevel": 2}},
+        "errors": [],
+    }
+    refused = await gql(REORDER, {"id": product, "level": -1})
+    assert refused["data"]["productUpdate"]["errors"] == [
+        {"code": "BAD_USER_INPUT", "field": ["reorderLevel"]}
+    ]
+    assert (await gql(ADJUST, {"id": product, "delta": -1}))["data"]["stockAdjust"] == {
+        "errors": []
+    }  # 3 -> 2: at the new level
+    low = (await emitted(session, "stock.low"))[-1]
+    assert (low.data["previousQuantity"], low.data["quantity"], low.data["reorderLevel"]) == (
+        3,
+        2,
+        2,
+    )
+    assert low.actor_user_id is not None
