@@ -108,7 +108,7 @@ async def create_product(
         product.id,
         after=snapshot(product, FIELDS),
         initial_stock=initial_stock,
-        reorder_level=reorder_level,
+        **({"reorder_level": reorder_level} if reorder_level else {}),
     )
     await session.flush()
     return product
