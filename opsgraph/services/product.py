@@ -100,6 +100,7 @@ async def create_product(
             actor_id=actor.user_id,
         )
     )
+    extra: dict[str, Any] = {"reorder_level": reorder_level} if reorder_level else {}
     record(
         session,
         actor,
@@ -108,7 +109,7 @@ async def create_product(
         product.id,
         after=snapshot(product, FIELDS),
         initial_stock=initial_stock,
-        **({"reorder_level": reorder_level} if reorder_level else {}),
+        **extra,
     )
     await session.flush()
     return product
