@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -183,6 +184,30 @@ async def _bootstrap_admin(settings: Settings, session_factory: SessionFactory) 
         log.info("created the bootstrap admin %r", settings.bootstrap_admin_username)
 
 
+def _start_worker(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Run a job worker beside the server (``worker_in_serve``), so that ``make run``
+    delivers webhooks with nothing else started; what stops it gracefully."""
+    if not settings.worker_in_serve:
+        return _nothing
+    from opsgraph.webhooks.worker import QueueWorker
+
+    worker = QueueWorker(settings, name="opsgraph-serve")
+    running = asyncio.create_task(worker.run(), name="job worker")
+
+    async def stop() -> None:
+        worker.stop()
+        try:
+            await running
+        except Exception:
+            log.exception("the job worker failed")
+
+    return stop
+
+
+async def _nothing() -> None:
+    return None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -211,10 +236,12 @@ def create_app(
         # while a large response is being built (`make bench`: p95 318 -> 199 ms).
         gc.freeze()
         stop_watching = watch_shutdown_signals(app.state)
+        stop_worker = _start_worker(settings)
         try:
             yield {}
         finally:
             stop_watching()
+            await stop_worker()
             await engine.dispose()
 
     middleware = [

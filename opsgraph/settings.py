@@ -264,6 +264,39 @@ class Settings(BaseSettings):
         "mongodb://host:port",
     )
 
+    # --- outbound webhooks (opsgraph.webhooks) -------------------------------------------
+    webhooks_allow_insecure: bool = Field(
+        default=False,
+        description="let webhook endpoints be loopback addresses, over http or https (tests "
+        "and local development); private, link-local and metadata addresses stay refused",
+    )
+    # --- the job queue's workers (opsgraph.webhooks.worker) ------------------------------
+    worker_in_serve: bool = Field(
+        default=True,
+        description="`opsgraph serve` runs a worker in its own process (`--no-worker` or "
+        "false: workers run apart, `opsgraph worker`)",
+    )
+    worker_concurrency: int = Field(
+        default=10, ge=1, le=200, description="jobs one worker runs at once"
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="how often a worker says it is alive"
+    )
+    worker_stalled_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 3600,
+        description="a worker silent for this long is taken for dead: its running jobs are "
+        "queued again (checked at start and every WORKER_STALLED_SECONDS / 2)",
+    )
+    worker_shutdown_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        le=3600,
+        description="on SIGTERM, how long running jobs may finish before they are cancelled "
+        "(and queued again)",
+    )
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -346,6 +379,16 @@ class Settings(BaseSettings):
                     "OPSGRAPH_JWT_VERIFICATION_KEYS: HS256 keys need at least 32 characters "
                     f"(too short: {', '.join(short)})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_within_stall(self) -> Settings:
+        if self.worker_heartbeat_seconds >= self.worker_stalled_seconds:
+            raise ValueError(
+                f"OPSGRAPH_WORKER_HEARTBEAT_SECONDS ({self.worker_heartbeat_seconds}) must be "
+                f"less than OPSGRAPH_WORKER_STALLED_SECONDS ({self.worker_stalled_seconds}): "
+                "live workers would be taken for dead"
+            )
         return self
 
     @model_validator(mode="after")
