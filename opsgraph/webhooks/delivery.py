@@ -147,7 +147,7 @@ async def load_attempt(
             "delivery %s attempt %s: not the next attempt; nothing to do", delivery_id, attempt
         )
         return None
-    endpoint, event = row.tuple()
+    endpoint, event = row
     if not endpoint.active:
         await session.execute(
             update(WebhookDelivery)
