@@ -27,6 +27,9 @@ def always(status: int) -> Answer:
     return lambda n: (status, {})
 
 
+OK: Answer = always(200)
+
+
 def fail_first(failures: int, status: int = 500) -> Answer:
     return lambda n: (status, {}) if n < failures else (200, {})
 
@@ -44,7 +47,7 @@ class Receiver:
     def __init__(
         self,
         secret: str,
-        answer: Answer = always(200),
+        answer: Answer = OK,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.secret = secret
@@ -119,7 +122,7 @@ class Receiver:
 
 @contextmanager
 def receiving(
-    secret: str, answer: Answer = always(200), clock: Callable[[], dt.datetime] | None = None
+    secret: str, answer: Answer = OK, clock: Callable[[], dt.datetime] | None = None
 ) -> Iterator[Receiver]:
     receiver = Receiver(secret, answer, clock)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)

@@ -119,10 +119,10 @@ async def running_worker(settings: Settings, **options: Any) -> AsyncIterator[Qu
 
 
 async def poll(
-    check: Callable[[], Awaitable[T | None]], *, timeout: float = 30, what: str = "a condition"
+    check: Callable[[], Awaitable[T | None]], *, within: float = 30, what: str = "a condition"
 ) -> T:
-    """``check()``'s first truthy result, asked every 50 ms; fails after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
+    """``check()``'s first truthy result, asked every 50 ms; fails after ``within`` s."""
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:

@@ -161,7 +161,8 @@ async def test_the_last_failure_dead_letters_and_a_resend_delivers(
         assert resent.attempts == MAX_ATTEMPTS + 1
         got = receiver.snapshot()
         assert len(got) == MAX_ATTEMPTS + 1  # the stale job sent nothing
-        assert got[-1].status == 200 and got[-1].verified
+        assert got[-1].status == 200
+        assert got[-1].verified
         assert len({r.webhook_id for r in got}) == 1
 
 
