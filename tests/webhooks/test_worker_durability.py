@@ -18,7 +18,7 @@ from sqlalchemy import URL, func, select
 
 from opsgraph.models import DeliveryStatus, WebhookDelivery
 from opsgraph.webhooks.signing import new_secret
-from tests.conftest import subprocess_env
+from tests.conftest import free_port, subprocess_env
 from tests.webhooks.receiver import Receiver, receiving
 from tests.webhooks.support import Db, database, poll
 
@@ -118,3 +118,33 @@ def test_worker_needs_a_database_url() -> None:
     assert done.returncode == 1
     assert "OPSGRAPH_DATABASE_URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unavailable_database_is_waited_for_with_one_line_each_time() -> None:
+    closed = free_port()  # nothing listens there
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opsgraph", "worker"],
+        env=subprocess_env(
+            OPSGRAPH_DATABASE_URL=f"postgresql://opsgraph@127.0.0.1:{closed}/opsgraph",
+            OPSGRAPH_DB_CONNECT_TIMEOUT="1",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        while len([line for line in lines if "database is unavailable" in line]) < 2:
+            line = proc.stderr.readline()
+            assert line, f"the worker exited ({proc.wait()}): {''.join(lines)}"
+            lines.append(line)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        lines.extend(proc.stderr.readlines())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "Traceback" not in "".join(lines)
+    assert all("trying again in" in line for line in lines if "unavailable" in line)
