@@ -6,6 +6,7 @@
    ``bench/hostile.py``: the slowest refusal and the slowest ``/health`` answered meanwhile
    (the event loop's lag, seen from outside), and the same for the largest valid document.
 2. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
+3. Webhook deliveries per second, one worker, local receiver (``bench/webhooks.py``).
 
 The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server: scratch databases are created
 and dropped there) or an embedded PostgreSQL in a temporary directory.
@@ -28,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from bench.dashboard import bench_floor, bench_graphql, print_table, seed
+from bench.webhooks import bench_webhooks
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
@@ -99,12 +101,21 @@ def bench_seed(server: object, customers: int) -> None:
     print(f"  {stats.summary()}")
 
 
+def bench_deliveries(server: object, events: int) -> None:
+    with scratch_database(server) as url:
+        result = bench_webhooks(url, events)
+    print(f"\n{result.row()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=SEED_BUDGET_CUSTOMERS)
     parser.add_argument("--runs", type=int, default=40, help="sequential requests timed")
     parser.add_argument("--burst", type=int, default=80, help="requests at concurrency 8")
-    parser.add_argument("--skip-seed", action="store_true", help="only the dashboard")
+    parser.add_argument("--skip-seed", action="store_true", help="no bulk seed")
+    parser.add_argument(
+        "--webhook-events", type=int, default=2_000, help="events delivered (0: skip)"
+    )
     parser.add_argument(
         "--with-resolvers",
         action="store_true",
@@ -115,6 +126,8 @@ def main() -> None:
         bench_dashboard(server, args.runs, args.burst, args.with_resolvers)
         if not args.skip_seed:
             bench_seed(server, args.customers)
+        if args.webhook_events > 0:
+            bench_deliveries(server, args.webhook_events)
 
 
 if __name__ == "__main__":
