@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -194,12 +195,18 @@ def _start_worker(settings: Settings) -> Callable[[], Awaitable[None]]:
     worker = QueueWorker(settings, name="opsgraph-serve")
     running = asyncio.create_task(worker.run(), name="job worker")
 
+    def report(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "the job worker stopped: %r; jobs wait for `opsgraph worker`", task.exception()
+            )
+
+    running.add_done_callback(report)
+
     async def stop() -> None:
         worker.stop()
-        try:
+        with contextlib.suppress(Exception):  # reported when it stopped
             await running
-        except Exception:
-            log.exception("the job worker failed")
 
     return stop
 

@@ -56,6 +56,8 @@ RACES: Final = frozenset({"40001", "40P01"})
 # a job that met an unavailable database runs again after a doubling wait (at most 5 min)
 FIRST_WAIT: Final = 2
 MAX_WAIT: Final = 300
+TRANSIENT_RUNS: Final = 300
+UNEXPECTED_RUNS: Final = 5
 
 
 def system_clock() -> dt.datetime:
@@ -73,15 +75,18 @@ def signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
 
 
 class RunAgain(BaseRetryStrategy):
-    """The job runs again (the same attempt) when the database was unavailable or a
-    transaction lost a race (a doubling wait), or when a shutdown cancelled it (at once)."""
+    """The job runs again (the same attempt): at once when a shutdown cancelled it; after a
+    doubling wait (at most ``MAX_WAIT``) when the database was unavailable or a transaction
+    lost a race, for about a day; after an unexpected error, ``UNEXPECTED_RUNS`` times."""
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, asyncio.CancelledError | JobAborted):
             return RetryDecision(retry_in={"seconds": 0})
-        if unavailable(exception) or sqlstate(exception) in RACES:
-            return RetryDecision(retry_in={"seconds": min(MAX_WAIT, FIRST_WAIT << job.attempts)})
-        return None
+        transient = unavailable(exception) or sqlstate(exception) in RACES
+        if job.attempts >= (TRANSIENT_RUNS if transient else UNEXPECTED_RUNS):
+            return None
+        wait = min(MAX_WAIT, FIRST_WAIT << min(job.attempts, 16))
+        return RetryDecision(retry_in={"seconds": wait})
 
 
 @dataclass(frozen=True)
@@ -258,11 +263,13 @@ async def deliver(context: JobContext, delivery_id: int, attempt: int) -> None:
     try:
         await run_attempt(deps_of(context), delivery_id, attempt)
     except Exception as exc:
-        if unavailable(exc):
-            log.warning(
-                "delivery %s attempt %s: database unavailable (%s); the job runs again",
-                delivery_id,
-                attempt,
-                describe(exc),
-            )
+        if not unavailable(exc):
+            log.exception("delivery %s attempt %s failed unexpectedly", delivery_id, attempt)
+            raise
+        log.warning(
+            "delivery %s attempt %s: database unavailable (%s); the job runs again",
+            delivery_id,
+            attempt,
+            describe(exc),
+        )
         raise

@@ -63,6 +63,8 @@ async def post(
         return Outcome(None, f"refused: {exc.message}")
     except TimeoutError:
         return Outcome(None, f"no answer within {SEND_TIMEOUT:.0f} s")
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:ERROR_BYTES])
 
 
 async def _post(
@@ -75,6 +77,7 @@ async def _post(
         **headers,
         "content-type": "application/json",
         "user-agent": USER_AGENT,
+        "accept-encoding": "identity",  # the start of an error body is read as sent
         "host": target.netloc.decode("ascii"),
     }
     extensions = {"sni_hostname": destination.host} if destination.scheme == "https" else {}

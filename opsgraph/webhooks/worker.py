@@ -109,6 +109,9 @@ class QueueWorker:
     async def run(self) -> None:
         import_tasks()
         procrastinate_log = logging.getLogger("procrastinate")
+        if not log.isEnabledFor(logging.DEBUG):
+            # two lines per job at INFO; the worker and the jobs log what matters
+            procrastinate_log.setLevel(logging.WARNING)
         quiet = QuietUnavailable()
         procrastinate_log.addFilter(quiet)
         engine = create_engine(self.database_url, self.settings)
