@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ class Received:
     verified: bool
     status: int
     at: dt.datetime | None
+    host: str = ""
 
 
 class Receiver:
@@ -49,6 +51,7 @@ class Receiver:
         secret: str,
         answer: Answer = OK,
         clock: Callable[[], dt.datetime] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.secret = secret
         self.answer = answer
@@ -79,6 +82,8 @@ class Receiver:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
 
     @property
     def url(self) -> str:
@@ -101,6 +106,7 @@ class Receiver:
                     verified=verified,
                     status=status,
                     at=self.clock() if self.clock else None,
+                    host=headers.get("host", ""),
                 )
             )
         answer = b'{"ok": false}' if status >= 300 else b""
@@ -122,9 +128,12 @@ class Receiver:
 
 @contextmanager
 def receiving(
-    secret: str, answer: Answer = OK, clock: Callable[[], dt.datetime] | None = None
+    secret: str,
+    answer: Answer = OK,
+    clock: Callable[[], dt.datetime] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[Receiver]:
-    receiver = Receiver(secret, answer, clock)
+    receiver = Receiver(secret, answer, clock, tls)
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:
