@@ -68,7 +68,7 @@ def trusted_localhost(
     def remember(sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
         asked.append(name or "")
 
-    server.sni_callback = remember  # type: ignore[assignment]
+    server.sni_callback = remember
     try:
         yield server, asked
     finally:
