@@ -28,6 +28,7 @@ partner systems (the ``customer`` role doesn't hold ``purchase_order:write`` any
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -186,7 +187,7 @@ async def _update(
     session: AsyncSession,
     order: PurchaseOrder,
     customer_id: int,
-    given: dict[str, object],
+    given: Mapping[str, object],
     actor: Principal,
 ) -> PurchaseOrder:
     if order.customer_id != customer_id:

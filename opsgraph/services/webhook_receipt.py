@@ -18,6 +18,8 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.permissions import WEBHOOK_MANAGE, WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import Conflict, DomainError, InvalidState, NotFound
+from opsgraph.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from opsgraph.events.queue import defer
-from opsgraph.models import ApiKey, PurchaseOrder, ReceiptStatus, User, WebhookReceipt
-from opsgraph.services.purchase_order import of_brand, change_purchase_order_state
+from opsgraph.models import ApiKey, Customer, PurchaseOrder, ReceiptStatus, User, WebhookReceipt
+from opsgraph.services.purchase_order import change_purchase_order_state, of_brand
 from opsgraph.services.purchase_order import upsert_purchase_order as upsert
 
 PROCESS_TASK = "webhooks.process_receipt"
@@ -104,32 +106,58 @@ async def _store(
     return Stored(found, duplicate=True)
 
 
+def _sha256(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _check_office(session: AsyncSession, office_id: int, named: str) -> None:
+    """The office a report names must be the one its key speaks for: the customer's
+    external id or name (case and surrounding spaces aside)."""
+    row = (
+        await session.execute(
+            select(Customer.name, Customer.external_id).where(Customer.id == office_id)
+        )
+    ).one_or_none()
+    known = {value.strip().casefold() for value in row or () if value is not None}
+    if named.strip().casefold() not in known:
+        raise InvalidInput(
+            f"the API key speaks for the regional office {row.name if row else office_id!r}, "
+            f"not {named!r}",
+            field=["regional_office"],
+        )
+
+
 async def receive_sales_report(
     session: AsyncSession,
     *,
-    dedup_key: str,
-    body: dict[str, Any],
-    body_sha256: str,
+    report: dict[str, Any],
+    webhook_id: str | None,
     actor: Principal,
 ) -> Stored:
-    """Store a sales report of the actor's regional office with the job that processes
-    it (once: a duplicate is found, not stored again)."""
+    """Store a sales report (``regional_office``, ``external_order_number``, ``car_model``,
+    ``brand``, checked by the caller) of the actor's regional office with the job that
+    processes it; once per ``webhook_id``, or per order number without one."""
     actor.require(WEBHOOK_SALES)
     if actor.office_id is None:
-        raise InvalidState("this API key is bound to no regional office")
+        raise Forbidden("this API key is bound to no regional office")
+    await _check_office(session, actor.office_id, str(report["regional_office"]))
+    dedup_key = (
+        f"{actor.office_id}/id/{webhook_id}"
+        if webhook_id is not None
+        else f"{actor.office_id}/order/{report['external_order_number']}"
+    )
     stored = await _store(
         session,
         source=SALES,
         dedup_key=dedup_key,
-        body=body,
-        body_sha256=body_sha256,
+        body=report,
+        body_sha256=_sha256(report),
         customer_id=actor.office_id,
         actor=actor,
     )
     if not stored.duplicate:
-        await defer(
-            session, PROCESS_TASK, [{"receipt_id": stored.receipt.id}], queue=PROCESS_QUEUE
-        )
+        await defer(session, PROCESS_TASK, [{"receipt_id": stored.receipt.id}], queue=PROCESS_QUEUE)
     return stored
 
 
@@ -208,7 +236,9 @@ async def fail_receipt(session: AsyncSession, *, receipt_id: int, error: str) ->
         _finish(receipt, error=error)
 
 
-async def _order_of(session: AsyncSession, purchase_order_id: int, actor: Principal) -> PurchaseOrder:
+async def _order_of(
+    session: AsyncSession, purchase_order_id: int, actor: Principal
+) -> PurchaseOrder:
     order = await session.scalar(
         select(PurchaseOrder)
         .where(PurchaseOrder.id == purchase_order_id, *of_brand(actor))
@@ -224,24 +254,27 @@ async def receive_state_report(
     *,
     purchase_order_id: int,
     state: str,
-    dedup_key: str,
-    body: dict[str, Any],
-    body_sha256: str,
+    webhook_id: str | None,
     actor: Principal,
 ) -> StateReport:
     """Apply a manufacturer's state report to a purchase order of its brand (any other is
     ``NOT_FOUND``): already in that state, nothing changes; a forward move is made; a
-    state it can't move to (a late, older one) fails the receipt with the refusal."""
+    state it can't move to (a late, older one) fails the receipt with the refusal. Once
+    per ``webhook_id``, or per purchase order and state without one."""
     actor.require(WEBHOOK_MANUFACTURER)
     if actor.manufacturer is None:
-        raise InvalidState("this API key is bound to no manufacturer")
+        raise Forbidden("this API key is bound to no manufacturer")
     order = await _order_of(session, purchase_order_id, actor)
+    body = {"purchase_order_id": order.id, "state": state}
+    sender = actor.manufacturer.casefold()
     stored = await _store(
         session,
         source=MANUFACTURER,
-        dedup_key=dedup_key,
+        dedup_key=f"{sender}/id/{webhook_id}"
+        if webhook_id is not None
+        else f"{sender}/order/{order.id}/{state}",
         body=body,
-        body_sha256=body_sha256,
+        body_sha256=_sha256(body),
         customer_id=order.customer_id,
         actor=actor,
     )

@@ -72,9 +72,7 @@ def session_factory_of(context: JobContext) -> SessionFactory:
     return given if given is not None else _own_session_factory()
 
 
-@queue_app.task(
-    name=PROCESS_TASK, queue=PROCESS_QUEUE, pass_context=True, retry=WhileUnavailable()
-)
+@queue_app.task(name=PROCESS_TASK, queue=PROCESS_QUEUE, pass_context=True, retry=WhileUnavailable())
 async def process_receipt(context: JobContext, receipt_id: int) -> None:
     """Process the stored inbound webhook ``receipt_id``."""
     factory = session_factory_of(context)
