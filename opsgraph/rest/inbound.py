@@ -105,9 +105,12 @@ def _error(message: str, code: str, field: list[str] | None = None) -> dict[str,
     return {"message": message, "extensions": extensions}
 
 
-def _answer(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResponse:
+def _answer(
+    status: int, errors: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"errors": errors, **extra}, status_code=status, headers=headers)
+    body = {"errors": errors, **(extra or {})}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _refused(error: DomainError) -> JSONResponse:
@@ -389,5 +392,5 @@ async def update_state_webhook(request: Request) -> JSONResponse:
     if answer["status"] == ReceiptStatus.failed.value:
         message = error or "refused"
         code, _, text = message.partition(": ")
-        return _answer(409, [_error(text or message, code or "CONFLICT", ["state"])], **answer)
+        return _answer(409, [_error(text or message, code or "CONFLICT", ["state"])], answer)
     return JSONResponse(answer)

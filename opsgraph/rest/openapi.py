@@ -24,10 +24,14 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
-def _model(model: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    return schema
+def _models(*models: Any) -> dict[str, Any]:
+    """The JSON schemas of pydantic ``models`` and of what they refer to, by name."""
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
 
 
 def _header(name: str, description: str) -> dict[str, Any]:
@@ -127,8 +131,7 @@ def base_schema() -> dict[str, Any]:
             },
             "schemas": {
                 "Errors": ERRORS,
-                "SalesReport": _model(SalesReport),
-                "StateReport": _model(StateReport),
+                **_models(SalesReport, StateReport),
                 "SalesReceipt": {"type": "object", "properties": RECEIPT},
                 "StateReceipt": {
                     "type": "object",

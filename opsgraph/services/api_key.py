@@ -122,18 +122,17 @@ async def create_api_key(
             .returning(ApiKey.id)
         )
     key = await session.get_one(ApiKey, key_id)
+    bound = {
+        name: value
+        for name, value in (("customer_id", office_id), ("manufacturer", manufacturer))
+        if value is not None
+    }
     audit(
         session,
         "api_key.create",
         entity_type="ApiKey",
         entity_id=key.id,
-        changes={
-            "name": name,
-            "prefix": prefix,
-            "scopes": wanted,
-            "customer_id": office_id,
-            "manufacturer": manufacturer,
-        },
+        changes={"name": name, "prefix": prefix, "scopes": wanted, **bound},
         **_actor(actor),
     )
     await session.flush()
