@@ -111,7 +111,8 @@ async def test_a_sales_report_is_stored_answered_202_and_processed_into_a_purcha
     )
     assert response.status_code == 202, response.text
     answer = response.json()
-    assert answer["status"] == "received" and answer["duplicate"] is False
+    assert answer["status"] == "received"
+    assert answer["duplicate"] is False
     [receipt] = await inbound.receipts()
     assert answer["receiptId"] == gid("WebhookReceipt", receipt.id)
     assert receipt.customer_id == inbound.keys.office_id
@@ -122,8 +123,10 @@ async def test_a_sales_report_is_stored_answered_202_and_processed_into_a_purcha
                 text("SELECT task_name, queue_name, args, status FROM procrastinate_jobs")
             )
         ).one()
-    assert job.task_name == "webhooks.process_receipt" and job.queue_name == "inbound"
-    assert job.args == {"receipt_id": receipt.id} and job.status == "todo"
+    assert job.task_name == "webhooks.process_receipt"
+    assert job.queue_name == "inbound"
+    assert job.args == {"receipt_id": receipt.id}
+    assert job.status == "todo"
 
     await inbound.process_all()
     async with inbound.factory() as session:
@@ -154,14 +157,13 @@ async def test_a_refused_report_fails_its_receipt_with_the_reason(inbound: Inbou
         await session.flush()
         session.add(PurchaseOrder(external_id="TAKEN-1", customer_id=other.id))
         await session.commit()
-    response = await inbound.plain.post(
-        SALES, json=report("TAKEN-1"), headers=inbound.keys.sales
-    )
+    response = await inbound.plain.post(SALES, json=report("TAKEN-1"), headers=inbound.keys.sales)
     assert response.status_code == 202, response.text
     await inbound.process_all()
     [receipt] = await inbound.receipts()
     assert receipt.status == "failed"
-    assert receipt.error is not None and receipt.error.startswith("CONFLICT:")
+    assert receipt.error is not None
+    assert receipt.error.startswith("CONFLICT:")
     data = await inbound.gql(RECEIPTS, {"status": ["FAILED"]})
     assert data["webhookReceipts"]["totalCount"] == 1
 
@@ -181,7 +183,8 @@ async def test_the_same_webhook_is_applied_once_and_another_body_is_a_conflict(
     # without a webhook-id the office and the order number identify the report
     plain = await inbound.plain.post(SALES, json=report("NO-2"), headers=inbound.keys.sales)
     repeat = await inbound.plain.post(SALES, json=report("NO-2"), headers=inbound.keys.sales)
-    assert repeat.status_code == 202 and repeat.json()["duplicate"] is True
+    assert repeat.status_code == 202
+    assert repeat.json()["duplicate"] is True
     assert repeat.json()["receiptId"] == plain.json()["receiptId"]
     assert len(await inbound.receipts()) == 2
     async with inbound.factory() as session:
@@ -241,14 +244,16 @@ async def test_a_body_over_256_kib_is_a_413_and_not_json_a_415(inbound: Inbound)
     streamed = await inbound.plain.post(SALES, content=chunks(), headers=headers)
     assert streamed.status_code == 413, streamed.text
     form = await inbound.plain.post(SALES, data={"a": "b"}, headers=inbound.keys.sales)
-    assert form.status_code == 415 and codes(form) == [("UNSUPPORTED_MEDIA_TYPE", None)]
+    assert form.status_code == 415
+    assert codes(form) == [("UNSUPPORTED_MEDIA_TYPE", None)]
 
 
 async def test_credentials_401_without_or_with_a_bad_key_403_without_scope_or_binding(
     inbound: Inbound,
 ) -> None:
     nobody = await inbound.plain.post(SALES, json=report())
-    assert nobody.status_code == 401 and codes(nobody) == [("UNAUTHENTICATED", None)]
+    assert nobody.status_code == 401
+    assert codes(nobody) == [("UNAUTHENTICATED", None)]
     assert nobody.headers["www-authenticate"] == "Bearer"
     forged = await inbound.plain.post(
         SALES, json=report(), headers={"Authorization": "Bearer og_MadeUp1234_" + "x" * 43}
@@ -256,7 +261,8 @@ async def test_credentials_401_without_or_with_a_bad_key_403_without_scope_or_bi
     assert forged.status_code == 401
     # the manufacturer's key lacks webhook:sales
     other_scope = await inbound.plain.post(SALES, json=report(), headers=inbound.keys.manufacturer)
-    assert other_scope.status_code == 403 and codes(other_scope)[0][0] == "FORBIDDEN"
+    assert other_scope.status_code == 403
+    assert codes(other_scope)[0][0] == "FORBIDDEN"
     # an admin's token holds webhook:sales but speaks for no office
     unbound = await inbound.plain.post(SALES, json=report(), headers=inbound.admin)
     assert unbound.status_code == 403, unbound.text
@@ -280,7 +286,8 @@ async def test_a_signature_is_needed_when_the_source_has_a_secret(inbound: Inbou
     raw, headers = signed(report(), message_id="sig-1")
     assert (await send(raw, headers)).status_code == 202
     unsigned = await send(raw, {"Content-Type": "application/json"})
-    assert unsigned.status_code == 401 and codes(unsigned) == [("INVALID_SIGNATURE", None)]
+    assert unsigned.status_code == 401
+    assert codes(unsigned) == [("INVALID_SIGNATURE", None)]
     _, wrong = signed(report(), message_id="sig-1", secret=new_secret())
     assert (await send(raw, wrong)).status_code == 401
     tampered = json.dumps(report(car_model="X7")).encode()
@@ -289,11 +296,14 @@ async def test_a_signature_is_needed_when_the_source_has_a_secret(inbound: Inbou
     assert (await send(stale_raw, stale)).status_code == 401
     early_raw, early = signed(report("NO-4"), message_id="sig-4", at=now + dt.timedelta(minutes=6))
     assert (await send(early_raw, early)).status_code == 401
-    recent_raw, recent = signed(report("NO-5"), message_id="sig-5", at=now - dt.timedelta(minutes=4))
+    recent_raw, recent = signed(
+        report("NO-5"), message_id="sig-5", at=now - dt.timedelta(minutes=4)
+    )
     assert (await send(recent_raw, recent)).status_code == 202
     # a valid signature does not stand in for the key
     nobody = await inbound.signing.post(SALES, content=raw, headers=headers)
-    assert nobody.status_code == 401 and codes(nobody) == [("UNAUTHENTICATED", None)]
+    assert nobody.status_code == 401
+    assert codes(nobody) == [("UNAUTHENTICATED", None)]
     assert len(await inbound.receipts()) == 2
 
 
@@ -332,12 +342,15 @@ async def test_states_move_forward_only_and_a_late_older_one_is_a_409(inbound: I
     # the same report again: the same answer, nothing applied twice
     assert (await report_state("in_progress", "s-2")).json()["duplicate"] is True
     again = await report_state("approved", "s-3")
-    assert again.status_code == 409 and again.json()["duplicate"] is True
+    assert again.status_code == 409
+    assert again.json()["duplicate"] is True
     reused = await report_state("completed", "s-2")
-    assert reused.status_code == 409 and codes(reused) == [("CONFLICT", ["webhook-id"])]
+    assert reused.status_code == 409
+    assert codes(reused) == [("CONFLICT", ["webhook-id"])]
     # already there, without a webhook-id: 200, nothing changes
     same = await inbound.plain.post(state_url(order), json={"state": "in_progress"}, headers=key)
-    assert same.status_code == 200 and same.json()["purchaseOrder"]["stateVersion"] == 3
+    assert same.status_code == 200
+    assert same.json()["purchaseOrder"]["stateVersion"] == 3
     statuses = [(r.source, r.status) for r in await inbound.receipts()]
     assert statuses == [("manufacturer", "processed")] * 2 + [("manufacturer", "failed")] + [
         ("manufacturer", "processed")
@@ -348,14 +361,16 @@ async def test_a_manufacturer_sees_only_its_brand(inbound: Inbound) -> None:
     audi = await _order(inbound, "AUDI-1", "Audi")
     key = inbound.keys.manufacturer
     other = await inbound.plain.post(state_url(audi), json={"state": "approved"}, headers=key)
-    assert other.status_code == 404 and codes(other) == [("NOT_FOUND", ["purchase_id"])]
+    assert other.status_code == 404
+    assert codes(other) == [("NOT_FOUND", ["purchase_id"])]
     for junk in ("nonsense", gid("Customer", inbound.keys.office_id), gid("PurchaseOrder", 99999)):
         missing = await inbound.plain.post(
             f"/v1/update-state-webhook/{junk}", json={"state": "approved"}, headers=key
         )
         assert missing.status_code == 404, missing.text
     bad = await inbound.plain.post(state_url(audi), json={"state": "shipped"}, headers=key)
-    assert bad.status_code == 422 and codes(bad) == [("BAD_USER_INPUT", ["state"])]
+    assert bad.status_code == 422
+    assert codes(bad) == [("BAD_USER_INPUT", ["state"])]
     sales_key = await inbound.plain.post(
         state_url(audi), json={"state": "approved"}, headers=inbound.keys.sales
     )
@@ -387,9 +402,7 @@ async def test_the_pool_is_a_brand_and_state_filter(inbound: Inbound) -> None:
     )
     data = await inbound.gql(POOL, {"brand": "BMW"})
     nodes = [edge["node"] for edge in data["purchaseOrders"]["edges"]]
-    assert nodes == [
-        {"externalId": "BMW-3", "brand": "BMW", "carModel": "M", "state": "RECEIVED"}
-    ]
+    assert nodes == [{"externalId": "BMW-3", "brand": "BMW", "carModel": "M", "state": "RECEIVED"}]
 
 
 # --- binding keys, the receipts log's guard, the OpenAPI document ---------------------------
@@ -411,7 +424,8 @@ async def test_only_admins_bind_keys_to_an_existing_office_or_a_manufacturer(
 
     office = gid("Customer", inbound.keys.office_id)
     bound = await create(inbound.admin, scopes=["webhook:sales"], customerId=office)
-    assert bound["apiKey"]["customerId"] == office and bound["apiKey"]["manufacturer"] is None
+    assert bound["apiKey"]["customerId"] == office
+    assert bound["apiKey"]["manufacturer"] is None
     missing = await create(
         inbound.admin, scopes=["webhook:sales"], customerId=gid("Customer", 99999)
     )
