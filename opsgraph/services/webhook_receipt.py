@@ -279,8 +279,8 @@ async def receive_state_report(
         actor=actor,
     )
     receipt = stored.receipt
-    if stored.duplicate:
-        return StateReport(receipt, order, duplicate=True)
+    if stored.duplicate:  # as it is now, after the delivery that stored it
+        return StateReport(receipt, await _order_of(session, order.id, actor), duplicate=True)
     for attempt in range(1, STATE_ATTEMPTS + 1):
         if order.state == state:
             break

@@ -29,7 +29,7 @@ from opsgraph.events.queue import queue_app
 from opsgraph.models import PurchaseOrder, WebhookReceipt
 from opsgraph.webhooks import receipts
 from tests.conftest import create_and_sign_in, make_settings
-from tests.webhooks.inbound import SALES, Keys, make_keys, report
+from tests.webhooks.inbound import SALES, Keys, make_keys, report, state_url
 
 STORM = 20
 assert receipts.process_receipt.name == "webhooks.process_receipt"  # registered on queue_app
@@ -131,6 +131,30 @@ async def test_one_order_under_twenty_webhook_ids_processed_concurrently_is_one_
         select(func.count()).where(PurchaseOrder.external_id == "STORM-2")
     )
     assert orders == 1
+
+
+async def test_twenty_concurrent_deliveries_of_one_state_report_move_it_once(
+    committed: Committed,
+) -> None:
+    async with committed.factory() as session, session.begin():
+        order = PurchaseOrder(
+            external_id="BMW-9", customer_id=committed.keys.office_id, brand="BMW"
+        )
+        session.add(order)
+    headers = {**committed.keys.manufacturer, "webhook-id": "state-storm"}
+    responses = await asyncio.gather(
+        *(
+            committed.http.post(state_url(order.id), json={"state": "approved"}, headers=headers)
+            for _ in range(STORM)
+        )
+    )
+    assert [r.status_code for r in responses] == [200] * STORM, [r.text for r in responses]
+    assert {r.json()["purchaseOrder"]["stateVersion"] for r in responses} == {2}
+    assert await committed.scalar(select(func.count()).select_from(WebhookReceipt)) == 1
+    version = await committed.scalar(
+        select(PurchaseOrder.state_version).where(PurchaseOrder.id == order.id)
+    )
+    assert version == 2
 
 
 async def test_a_database_fault_while_processing_is_retried_by_the_queue(
