@@ -6,6 +6,10 @@ unique: it finds the row. Only the SHA-256 of the secret is stored (256 random b
 no slow hash) and compared in constant time. A key acts for the user who created it,
 with its scopes intersected with that user's permissions *now*: a key can never do more
 than its creator, and shrinks when the creator loses a role.
+
+An admin may bind a key to whom it speaks for to the inbound webhooks: a regional office
+(a customer) or a manufacturer (a brand name); its principal carries the binding
+(``office_id``, ``manufacturer``), which the services scope its writes to.
 """
 
 from __future__ import annotations
@@ -123,8 +127,8 @@ async def create_api_key(
         )
     key = await session.get_one(ApiKey, key_id)
     bound = {
-        name: value
-        for name, value in (("customer_id", office_id), ("manufacturer", manufacturer))
+        column: value
+        for column, value in (("customer_id", office_id), ("manufacturer", manufacturer))
         if value is not None
     }
     audit(
