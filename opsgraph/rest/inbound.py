@@ -19,7 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -82,7 +82,14 @@ class StateReport(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    state: PurchaseOrderState = Field(description="The purchase order's new state.")
+    state: PurchaseOrderState = Field(
+        description="The purchase order's new state (any case: `in_progress`, `IN_PROGRESS`)."
+    )
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class Refused(Exception):

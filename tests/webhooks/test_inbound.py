@@ -333,14 +333,14 @@ async def test_states_move_forward_only_and_a_late_older_one_is_a_409(inbound: I
     assert approved.status_code == 200, approved.text
     assert approved.json()["purchaseOrder"]["state"] == "approved"
     assert approved.json()["purchaseOrder"]["stateVersion"] == 2
-    started = await report_state("in_progress", "s-2")
+    started = await report_state("IN_PROGRESS", "s-2")
     assert started.json()["purchaseOrder"]["state"] == "in_progress"
     late = await report_state("approved", "s-3")
     assert late.status_code == 409, late.text
     assert codes(late) == [("INVALID_TRANSITION", ["state"])]
     assert late.json()["purchaseOrder"]["state"] == "in_progress"
     # the same report again: the same answer, nothing applied twice
-    assert (await report_state("in_progress", "s-2")).json()["duplicate"] is True
+    assert (await report_state("IN_PROGRESS", "s-2")).json()["duplicate"] is True
     again = await report_state("approved", "s-3")
     assert again.status_code == 409
     assert again.json()["duplicate"] is True
