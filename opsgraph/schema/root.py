@@ -34,6 +34,7 @@ from opsgraph.resolvers.role import RoleMutation, RoleQuery
 from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
+from opsgraph.resolvers.webhook import WebhookMutation, WebhookQuery
 from opsgraph.schema.documents import CheckedDocuments
 from opsgraph.schema.extensions import (
     HideSuggestions,
@@ -50,7 +51,7 @@ log = logging.getLogger("opsgraph.graphql")
 
 
 @strawberry.type(name="Query", description="Everything opsgraph can read.")
-class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery):
+class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery, WebhookQuery):
     pass
 
 
@@ -69,6 +70,7 @@ class Mutation(
     TicketMutation,
     PurchaseOrderMutation,
     TransactionMutation,
+    WebhookMutation,
 ):
     pass
 
