@@ -163,6 +163,7 @@ async def update_webhook_endpoint(
             endpoint.disabled_reason = None
         endpoint.active = bool(changes["active"])
     await session.flush()
+    await session.refresh(endpoint)  # updated_at, set by the database
     record(
         session,
         actor,
@@ -223,6 +224,7 @@ async def rotate_webhook_endpoint_secret(
         endpoint.previous_secret_expires_at = None
     endpoint.secret = new_secret()
     await session.flush()
+    await session.refresh(endpoint)  # updated_at, set by the database
     record(
         session,
         actor,
