@@ -196,7 +196,7 @@ class WebhookQuery:
         self,
         info: Info,
         endpoint_id: strawberry.ID | None = None,
-        status: list[WebhookDeliveryStatus] | None = None,  # type: ignore[valid-type]
+        status: list[WebhookDeliveryStatus] | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[WebhookDelivery]:

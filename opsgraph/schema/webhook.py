@@ -44,7 +44,7 @@ class WebhookEndpoint:
     id: strawberry.ID
     url: str
     description: str
-    event_types: list[EventType] = strawberry.field(  # type: ignore[valid-type]
+    event_types: list[EventType] = strawberry.field(
         description="The event types it receives; empty: every type."
     )
     active: bool = strawberry.field(description="Whether events are delivered to it.")
@@ -97,7 +97,7 @@ class WebhookEndpoint:
 @strawberry.type(description="The event a delivery carries, as its receiver sees it.")
 class DeliveredEvent:
     id: str = strawberry.field(description="The public event id (`evt_...`), the `webhook-id`.")
-    type: EventType  # type: ignore[valid-type]
+    type: EventType
     occurred_at: dt.datetime
     object_id: strawberry.ID = strawberry.field(
         description="The global id of the object the event is about."
@@ -120,7 +120,7 @@ def _endpoint_id(row: Any) -> strawberry.ID:
 @strawberry.type(description="One event on its way to one endpoint, with its attempts so far.")
 class WebhookDelivery:
     id: strawberry.ID = node_id("WebhookDelivery")
-    status: WebhookDeliveryStatus  # type: ignore[valid-type]
+    status: WebhookDeliveryStatus
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_status_code: int | None = strawberry.field(
         description="The HTTP status of the last attempt's answer, if there was one."
@@ -143,7 +143,7 @@ class WebhookEndpointCreateInput:
     url: str = strawberry.field(
         description="https://, at most 2048 characters, of a public address (UNSAFE_URL)."
     )
-    event_types: list[EventType] = strawberry.field(  # type: ignore[valid-type]
+    event_types: list[EventType] = strawberry.field(
         default_factory=list, description="The event types to receive; empty: every type."
     )
     description: str = strawberry.field(default="", description="At most 500 characters.")
@@ -159,7 +159,7 @@ class WebhookEndpointCreateInput:
 class WebhookEndpointUpdateInput:
     id: strawberry.ID
     url: str | None = strawberry.field(default=strawberry.UNSET, description=KEEP)
-    event_types: list[EventType] | None = strawberry.field(  # type: ignore[valid-type]
+    event_types: list[EventType] | None = strawberry.field(
         default=strawberry.UNSET, description=f"The whole new list; empty: every type. {KEEP}"
     )
     description: str | None = strawberry.field(default=strawberry.UNSET, description=KEEP)

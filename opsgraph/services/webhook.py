@@ -351,4 +351,7 @@ async def retry_webhook_delivery(
         after={"status": delivery.status},
         attempt=attempt,
     )
-    return (await session.execute(_delivery_rows().where(WebhookDelivery.id == delivery.id))).one()
+    row: Row[Any] = (
+        await session.execute(_delivery_rows().where(WebhookDelivery.id == delivery.id))
+    ).one()
+    return row
