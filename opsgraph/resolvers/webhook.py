@@ -15,9 +15,10 @@ from opsgraph.resolvers.mutate import mutate
 from opsgraph.schema.customer_mutations import given
 from opsgraph.schema.enums import WebhookDeliveryStatus
 from opsgraph.schema.node import parse_global_id, to_global_id
-from opsgraph.schema.pagination import Connection, Edge, PageInfo, decode_cursor, window
+from opsgraph.schema.pagination import Connection, decode_cursor, window
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.webhook import (
+    DELIVERY_CURSOR,
     WebhookDelivery,
     WebhookDeliveryRetryInput,
     WebhookDeliveryRetryPayload,
@@ -30,12 +31,12 @@ from opsgraph.schema.webhook import (
     WebhookEndpointRotateSecretPayload,
     WebhookEndpointUpdateInput,
     WebhookEndpointUpdatePayload,
+    delivery_connection,
 )
 from opsgraph.services import webhook as service
 from opsgraph.webhooks.addresses import MAX_URL
 
 UPDATABLE = ("url", "event_types", "description", "active", "customer_id")
-SORT = "id"  # the delivery log's cursor column: newest first
 
 
 def _customer(value: strawberry.ID | None) -> int | None:
@@ -202,7 +203,7 @@ class WebhookQuery:
     ) -> Connection[WebhookDelivery]:
         actor = await info.context.require_principal()
         page = window(first, after, None, None)
-        before_id = decode_cursor(after, SORT, int, field="after").id if after else None
+        before_id = decode_cursor(after, DELIVERY_CURSOR, int, field="after").id if after else None
         endpoint = (
             None
             if endpoint_id is None
@@ -225,15 +226,4 @@ class WebhookQuery:
                     session, endpoint_id=endpoint, statuses=statuses, actor=actor
                 )
 
-        rows: list[Any] = found.rows
-        return Connection(
-            edges=[Edge(node=row, sort_column=SORT) for row in rows],
-            page_info=PageInfo(
-                has_next_page=found.has_next,
-                has_previous_page=after is not None,
-                first=rows[0] if rows else None,
-                last=rows[-1] if rows else None,
-                sort_column=SORT,
-            ),
-            count=count,
-        )
+        return delivery_connection(found.rows, found.has_next, after=after, count=count)

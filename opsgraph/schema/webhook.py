@@ -8,6 +8,7 @@ An endpoint's signing secret is in the payloads of ``webhookEndpointCreate`` and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
@@ -16,6 +17,7 @@ from opsgraph.graph.ids import to_global_id
 from opsgraph.schema.enums import EventType, WebhookDeliveryStatus
 from opsgraph.schema.errors import UserError, changed_field, errors_field
 from opsgraph.schema.fields import from_row, node_id
+from opsgraph.schema.pagination import Connection, Edge, PageInfo
 from opsgraph.schema.resolve import Info
 from opsgraph.webhooks.signing import SECRET_PREFIX
 
@@ -133,6 +135,26 @@ class WebhookDelivery:
     created_at: dt.datetime
     event = from_row(_event, DeliveredEvent, "The event delivered.")
     endpoint_id = from_row(_endpoint_id, strawberry.ID, "The endpoint it is sent to.")
+
+
+DELIVERY_CURSOR = "id"  # the delivery log is newest first: cursors hold the id
+
+
+def delivery_connection(
+    rows: Sequence[Any], has_next: bool, *, after: str | None, count: Callable[[], Awaitable[int]]
+) -> Connection[WebhookDelivery]:
+    """A page of the delivery log (rows of ``services.webhook.list_webhook_deliveries``)."""
+    return Connection(
+        edges=[Edge(node=row, sort_column=DELIVERY_CURSOR) for row in rows],
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            first=rows[0] if rows else None,
+            last=rows[-1] if rows else None,
+            sort_column=DELIVERY_CURSOR,
+        ),
+        count=count,
+    )
 
 
 # --- inputs and payloads -------------------------------------------------------------------

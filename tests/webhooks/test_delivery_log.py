@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,8 +194,9 @@ async def test_retry_defers_exactly_one_job(api: Api, admin: Caller, session: As
     assert len(await jobs(session, delivery.id)) == 2
 
 
-async def test_a_succeeded_delivery_may_be_sent_again(
-    api: Api, admin: Caller, session: AsyncSession
+@pytest.mark.parametrize("status", ["succeeded", "failed"])
+async def test_a_succeeded_or_failed_delivery_may_be_sent_again(
+    api: Api, admin: Caller, session: AsyncSession, status: str
 ) -> None:
     endpoint_id = await endpoint(session, "https://one.example.com/in")
     await emit_stock_low(session, 7)
@@ -202,7 +204,7 @@ async def test_a_succeeded_delivery_may_be_sent_again(
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery.id)
-        .values(status="succeeded", attempts=1, last_status_code=204)
+        .values(status=status, attempts=1, last_status_code=204)
     )
     payload = (await api.data(RETRY, {"id": gid(delivery.id)}, token=admin.token))[
         "webhookDeliveryRetry"
