@@ -41,6 +41,8 @@ REPORTS_AND_NODES = {
     "me",
     "permissions",
     "apiKeys",
+    "webhookEndpoints",
+    "webhookDeliveries",
 }
 
 
