@@ -283,6 +283,20 @@ class Settings(BaseSettings):
         "case-insensitively, stored as spelled here)",
     )
 
+    # --- outbound webhooks (opsgraph.webhooks) -------------------------------------------
+    webhooks_allow_insecure: bool = Field(
+        default=False,
+        description="let webhook endpoints be loopback addresses, over http or https (tests "
+        "and local development); private, link-local and metadata addresses stay refused",
+    )
+    webhooks_secret_overlap_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="after a webhook endpoint's secret is rotated, how long deliveries are "
+        "also signed with the previous one",
+    )
+
     @field_validator("cors_origins", "trusted_proxies", "webhook_brands", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
