@@ -41,6 +41,8 @@ from opsgraph.rest.auth import token
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
+from opsgraph.rest.inbound import sales_webhook, update_state_webhook
+from opsgraph.rest.openapi import openapi
 from opsgraph.rest.shutdown import CancelledAtShutdown, watch_shutdown_signals
 from opsgraph.rest.trusted_documents import TrustedDocuments
 from opsgraph.schema.root import MASKED_MESSAGE, schema
@@ -279,6 +281,9 @@ def create_app(
             # every method reaches the view, which answers 405 with Allow: GET, POST itself
             Route("/graphql", GraphQLApp(settings)),
             Route("/auth/token", token, methods=["POST"]),
+            Route("/v1/sales-webhook", sales_webhook, methods=["POST"]),
+            Route("/v1/update-state-webhook/{purchase_id}", update_state_webhook, methods=["POST"]),
+            Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
             Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
         middleware=middleware,

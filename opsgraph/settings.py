@@ -17,6 +17,9 @@ from sqlalchemy.exc import ArgumentError
 
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_JWT_SECRET_LENGTH = 32
+# what the sales webhook accepts unless OPSGRAPH_WEBHOOK_BRANDS says otherwise
+DEFAULT_BRANDS = ("Audi", "BMW", "Mercedes-Benz", "Porsche", "Volkswagen", "Volvo")
+MAX_BRAND_LENGTH = 64
 
 
 class Environment(StrEnum):
@@ -263,12 +266,35 @@ class Settings(BaseSettings):
         "or a shared store the limits library knows: redis://host:port, memcached://host:port, "
         "mongodb://host:port",
     )
+    # --- inbound webhooks (opsgraph.rest.inbound) ----------------------------------------
+    sales_webhook_secret: str = Field(
+        default="",
+        description="whsec_ secret the regional offices sign POST /v1/sales-webhook with "
+        "(Standard Webhooks); empty: the API key alone authenticates",
+    )
+    manufacturer_webhook_secret: str = Field(
+        default="",
+        description="whsec_ secret manufacturers sign POST /v1/update-state-webhook/{id} "
+        "with; empty: the API key alone authenticates",
+    )
+    webhook_brands: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_BRANDS),
+        description="comma-separated brands the sales webhook accepts (matched "
+        "case-insensitively, stored as spelled here)",
+    )
 
     # --- outbound webhooks (opsgraph.webhooks) -------------------------------------------
     webhooks_allow_insecure: bool = Field(
         default=False,
         description="let webhook endpoints be loopback addresses, over http or https (tests "
         "and local development); private, link-local and metadata addresses stay refused",
+    )
+    webhooks_secret_overlap_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="after a webhook endpoint's secret is rotated, how long deliveries are "
+        "also signed with the previous one",
     )
     # --- the job queue's workers (opsgraph.webhooks.worker) ------------------------------
     worker_in_serve: bool = Field(
@@ -297,7 +323,7 @@ class Settings(BaseSettings):
         "(and queued again)",
     )
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "webhook_brands", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -314,6 +340,24 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item)
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("webhook_brands")
+    @classmethod
+    def _check_brands(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one brand")
+        too_long = [brand for brand in value if len(brand) > MAX_BRAND_LENGTH]
+        if too_long:
+            raise ValueError(f"brands have at most {MAX_BRAND_LENGTH} characters: {too_long}")
+        return value
+
+    @field_validator("sales_webhook_secret", "manufacturer_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _valid_webhook_secret(value):
+            raise ValueError("must be whsec_ followed by the base64 of at least 24 bytes")
         return value
 
     @field_validator("graphiql", mode="before")
@@ -423,6 +467,12 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+
+def _valid_webhook_secret(secret: str) -> bool:
+    from opsgraph.webhooks.signing import valid_secret
+
+    return valid_secret(secret)
 
 
 def sqlalchemy_url(raw: str) -> URL:

@@ -41,6 +41,7 @@ from opsgraph.db.faults import describe, sqlstate, unavailable
 from opsgraph.events.emit import DELIVER_TASK, DELIVERY_QUEUE, envelope, public_id
 from opsgraph.events.queue import defer, queue_app
 from opsgraph.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from opsgraph.services.webhook import signing_secrets
 from opsgraph.settings import Settings, get_settings
 from opsgraph.webhooks.schedule import RandomSource, next_attempt_at
 from opsgraph.webhooks.sender import Outcome, post
@@ -62,16 +63,6 @@ UNEXPECTED_RUNS: Final = 5
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
-    """The secrets a delivery made at ``now`` is signed with: the current one, and the
-    previous one while its overlap after a rotation has not run out."""
-    secrets_ = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and now < expires:
-        secrets_.append(endpoint.previous_secret)
-    return secrets_
 
 
 class RunAgain(BaseRetryStrategy):
