@@ -52,9 +52,10 @@ async def _produce(db: Db) -> None:
 
 async def _kill_at_a_random_point(
     proc: subprocess.Popen[str], receiver: Receiver, rng: random.Random
-) -> None:
+) -> str:
     """SIGKILL ``proc`` in the middle of its work: once it has delivered a random number
-    (1 to 40) of requests, so jobs are running and being recorded when it dies."""
+    (1 to 40) of requests, so jobs are running and being recorded when it dies. What it
+    logged."""
     target = receiver.count() + rng.randint(1, 40)
     deadline = time.monotonic() + 60
     while receiver.count() < target:
@@ -62,7 +63,8 @@ async def _kill_at_a_random_point(
         assert time.monotonic() < deadline, "the worker delivered nothing for 60 s"
         await asyncio.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    _, err = proc.communicate(timeout=10)
+    return err
 
 
 async def test_sigkilled_workers_lose_no_delivery(fresh_database_url: URL) -> None:
@@ -72,8 +74,10 @@ async def test_sigkilled_workers_lose_no_delivery(fresh_database_url: URL) -> No
         with receiving(secret) as receiver:
             await db.endpoint(receiver.url, secret)
             producer = asyncio.create_task(_produce(db))
-            for _ in range(KILLS):
+            logs = [
                 await _kill_at_a_random_point(_start_worker(fresh_database_url), receiver, rng)
+                for _ in range(KILLS)
+            ]
             await producer
             final = _start_worker(fresh_database_url)
             try:
@@ -89,7 +93,9 @@ async def test_sigkilled_workers_lose_no_delivery(fresh_database_url: URL) -> No
 
                 await poll(all_succeeded, within=90, what="every delivery to succeed")
                 final.send_signal(signal.SIGTERM)
-                assert final.wait(30) == 0  # a graceful stop
+                _, err = final.communicate(timeout=30)
+                assert final.returncode == 0  # a graceful stop
+                logs.append(err)
             finally:
                 if final.poll() is None:
                     final.kill()
@@ -101,6 +107,9 @@ async def test_sigkilled_workers_lose_no_delivery(fresh_database_url: URL) -> No
         assert len(await db.deliveries()) == EVENTS
         assert all(r.verified for r in got)
         assert {r.event_id for r in got} == produced
+        # jobs of killed workers were found and queued again
+        assert any("of stopped workers again" in log for log in logs)
+        assert not any("Traceback" in log for log in logs)
         ids_by_event: dict[str | None, set[str]] = defaultdict(set)
         for r in got:
             ids_by_event[r.event_id].add(r.webhook_id)
