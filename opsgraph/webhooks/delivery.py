@@ -20,26 +20,22 @@ controlled ones); missing ones default to the process's own.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import random as random_module
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 import orjson
-from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
-from procrastinate.exceptions import JobAborted
-from procrastinate.jobs import Job
+from procrastinate import JobContext
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.db import SessionFactory, create_engine, create_session_factory
-from opsgraph.db.faults import describe, sqlstate, unavailable
+from opsgraph.db import SessionFactory
+from opsgraph.db.faults import describe, unavailable
 from opsgraph.events.emit import DELIVER_TASK, DELIVERY_QUEUE, envelope, public_id
-from opsgraph.events.queue import defer, queue_app
+from opsgraph.events.queue import RunAgain, defer, job_session_factory, queue_app
 from opsgraph.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from opsgraph.services.webhook import signing_secrets
 from opsgraph.settings import Settings, get_settings
@@ -52,32 +48,12 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 OPEN: Final = (DeliveryStatus.pending.value, DeliveryStatus.failed.value)
 MAX_ERROR: Final = 2000
-# deadlock_detected, serialization_failure: the transaction may simply run again
-RACES: Final = frozenset({"40001", "40P01"})
-# a job that met an unavailable database runs again after a doubling wait (at most 5 min)
-FIRST_WAIT: Final = 2
-MAX_WAIT: Final = 300
-TRANSIENT_RUNS: Final = 300
+# an unexpected error: the job runs again this many times before it is left failed
 UNEXPECTED_RUNS: Final = 5
 
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class RunAgain(BaseRetryStrategy):
-    """The job runs again (the same attempt): at once when a shutdown cancelled it; after a
-    doubling wait (at most ``MAX_WAIT``) when the database was unavailable or a transaction
-    lost a race, for about a day; after an unexpected error, ``UNEXPECTED_RUNS`` times."""
-
-    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
-        if isinstance(exception, asyncio.CancelledError | JobAborted):
-            return RetryDecision(retry_in={"seconds": 0})
-        transient = unavailable(exception) or sqlstate(exception) in RACES
-        if job.attempts >= (TRANSIENT_RUNS if transient else UNEXPECTED_RUNS):
-            return None
-        wait = min(MAX_WAIT, FIRST_WAIT << min(job.attempts, 16))
-        return RetryDecision(retry_in={"seconds": wait})
 
 
 @dataclass(frozen=True)
@@ -98,19 +74,10 @@ class JobDeps:
     random: RandomSource
 
 
-@lru_cache(maxsize=1)
-def _own_session_factory() -> SessionFactory:
-    settings = get_settings()
-    if not settings.database_url:
-        raise RuntimeError("OPSGRAPH_DATABASE_URL is not set for the worker")
-    return create_session_factory(create_engine(settings.database_url, settings))
-
-
 def deps_of(context: JobContext) -> JobDeps:
     given: dict[str, Any] = context.additional_context
-    factory = given.get("session_factory") or _own_session_factory()
     return JobDeps(
-        session_factory=factory,
+        session_factory=job_session_factory(context),
         settings=given.get("settings") or get_settings(),
         clock=given.get("clock") or system_clock,
         random=given.get("random") or random_module.random,
@@ -248,7 +215,12 @@ async def run_attempt(deps: JobDeps, delivery_id: int, attempt: int) -> str | No
     return status
 
 
-@queue_app.task(name=DELIVER_TASK, queue=DELIVERY_QUEUE, pass_context=True, retry=RunAgain())
+@queue_app.task(
+    name=DELIVER_TASK,
+    queue=DELIVERY_QUEUE,
+    pass_context=True,
+    retry=RunAgain(unexpected_runs=UNEXPECTED_RUNS),
+)
 async def deliver(context: JobContext, delivery_id: int, attempt: int) -> None:
     """Make attempt ``attempt`` of webhook delivery ``delivery_id``."""
     try:
