@@ -8,6 +8,7 @@
 2. The outbox's cost on ``orderCreate``: with the event, without it, with one endpoint
    subscribed (``bench/outbox.py``; target: under 10 % more).
 3. The bulk data generator (`opsgraph seed --customers N`; budget 60 s for 10,000).
+4. Webhook deliveries per second, one worker, local receiver (``bench/webhooks.py``).
 
 The database is ``OPSGRAPH_BENCH_DATABASE_URL`` (its server: scratch databases are created
 and dropped there) or an embedded PostgreSQL in a temporary directory.
@@ -31,6 +32,7 @@ from psycopg import sql
 
 from bench.dashboard import bench_floor, bench_graphql, print_table, seed
 from bench.outbox import bench_outbox
+from bench.webhooks import bench_webhooks
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
@@ -108,16 +110,25 @@ def bench_seed(server: object, customers: int) -> None:
     print(f"  {stats.summary()}")
 
 
+def bench_deliveries(server: object, events: int) -> None:
+    with scratch_database(server) as url:
+        result = bench_webhooks(url, events)
+    print(f"\n{result.row()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=SEED_BUDGET_CUSTOMERS)
     parser.add_argument("--runs", type=int, default=40, help="sequential requests timed")
     parser.add_argument("--burst", type=int, default=80, help="requests at concurrency 8")
-    parser.add_argument("--skip-seed", action="store_true", help="no bulk seed run")
+    parser.add_argument("--skip-seed", action="store_true", help="no bulk seed")
     parser.add_argument(
         "--outbox-runs", type=int, default=300, help="orderCreate runs of each outbox variant"
     )
     parser.add_argument("--only-outbox", action="store_true", help="only the outbox's cost")
+    parser.add_argument(
+        "--webhook-events", type=int, default=2_000, help="events delivered (0: skip)"
+    )
     parser.add_argument(
         "--with-resolvers",
         action="store_true",
@@ -132,6 +143,8 @@ def main() -> None:
         bench_outbox_cost(server, args.outbox_runs)
         if not args.skip_seed:
             bench_seed(server, args.customers)
+        if args.webhook_events > 0:
+            bench_deliveries(server, args.webhook_events)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,6 +41,8 @@ from opsgraph.rest.auth import token
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
+from opsgraph.rest.inbound import sales_webhook, update_state_webhook
+from opsgraph.rest.openapi import openapi
 from opsgraph.rest.shutdown import CancelledAtShutdown, watch_shutdown_signals
 from opsgraph.rest.trusted_documents import TrustedDocuments
 from opsgraph.schema.root import MASKED_MESSAGE, schema
@@ -183,6 +187,36 @@ async def _bootstrap_admin(settings: Settings, session_factory: SessionFactory) 
         log.info("created the bootstrap admin %r", settings.bootstrap_admin_username)
 
 
+def _start_worker(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Run a job worker beside the server (``worker_in_serve``), so that ``make run``
+    delivers webhooks with nothing else started; what stops it gracefully."""
+    if not settings.worker_in_serve:
+        return _nothing
+    from opsgraph.webhooks.worker import QueueWorker
+
+    worker = QueueWorker(settings, name="opsgraph-serve")
+    running = asyncio.create_task(worker.run(), name="job worker")
+
+    def report(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "the job worker stopped: %r; jobs wait for `opsgraph worker`", task.exception()
+            )
+
+    running.add_done_callback(report)
+
+    async def stop() -> None:
+        worker.stop()
+        with contextlib.suppress(Exception):  # reported when it stopped
+            await running
+
+    return stop
+
+
+async def _nothing() -> None:
+    return None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -211,10 +245,12 @@ def create_app(
         # while a large response is being built (`make bench`: p95 318 -> 199 ms).
         gc.freeze()
         stop_watching = watch_shutdown_signals(app.state)
+        stop_worker = _start_worker(settings)
         try:
             yield {}
         finally:
             stop_watching()
+            await stop_worker()
             await engine.dispose()
 
     middleware = [
@@ -245,6 +281,9 @@ def create_app(
             # every method reaches the view, which answers 405 with Allow: GET, POST itself
             Route("/graphql", GraphQLApp(settings)),
             Route("/auth/token", token, methods=["POST"]),
+            Route("/v1/sales-webhook", sales_webhook, methods=["POST"]),
+            Route("/v1/update-state-webhook/{purchase_id}", update_state_webhook, methods=["POST"]),
+            Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
             Mount(STATIC_PATH, app=static_files(), name="graphql-static"),
         ],
         middleware=middleware,

@@ -1,4 +1,4 @@
-"""``opsgraph serve|migrate|seed|create-admin|create-user|export-schema|documents``.
+"""``opsgraph serve|worker|migrate|seed|create-admin|create-user|export-schema|documents``.
 
 Every failure a person can cause ends in one line on stderr and a non-zero exit, never a
 traceback: the ConfigError / DomainError messages are written for that.
@@ -140,6 +140,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     _port_is_free(host, port)
+    if args.no_worker:
+        os.environ["OPSGRAPH_WORKER_IN_SERVE"] = "false"
     with database(settings) as url:
         os.environ["OPSGRAPH_DATABASE_URL"] = url  # for the app factory, workers and reloads
         get_settings.cache_clear()
@@ -165,6 +167,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             timeout_keep_alive=settings.http_keep_alive_seconds,
             h11_max_incomplete_event_size=settings.http_max_header_bytes,
         )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    """Run a worker of the job queue until SIGTERM or Ctrl-C (then finish gracefully)."""
+    if not settings.database_url:
+        raise ConfigError(
+            "opsgraph worker needs OPSGRAPH_DATABASE_URL (with the embedded PostgreSQL, "
+            "`opsgraph serve` runs its own worker)"
+        )
+    if args.concurrency is not None and not 1 <= args.concurrency <= 200:
+        raise ConfigError("--concurrency must be between 1 and 200")
+    from opsgraph.db import describe
+    from opsgraph.webhooks.worker import QueueWorker
+
+    worker = QueueWorker(settings, concurrency=args.concurrency, queues=args.queues)
+    log.info("worker using database %s", describe(settings.database_url))
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.stop)
+        await worker.run()
+
+    asyncio.run(run())
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -338,7 +364,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.add_argument("--seed-demo", action="store_true", help="load the demo data (once)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no job worker in the server (workers run apart: `opsgraph worker`)",
+    )
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run a worker of the job queue (webhook deliveries, inbound processing)"
+    )
+    worker.add_argument(
+        "--concurrency", type=int, help="jobs run at once (default OPSGRAPH_WORKER_CONCURRENCY)"
+    )
+    worker.add_argument(
+        "--queues", nargs="+", metavar="QUEUE", help="only these queues (default: every queue)"
+    )
+    worker.set_defaults(handler=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply, revert or show migrations")
     migrate.add_argument(

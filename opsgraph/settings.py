@@ -17,6 +17,9 @@ from sqlalchemy.exc import ArgumentError
 
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_JWT_SECRET_LENGTH = 32
+# what the sales webhook accepts unless OPSGRAPH_WEBHOOK_BRANDS says otherwise
+DEFAULT_BRANDS = ("Audi", "BMW", "Mercedes-Benz", "Porsche", "Volkswagen", "Volvo")
+MAX_BRAND_LENGTH = 64
 
 
 class Environment(StrEnum):
@@ -263,8 +266,64 @@ class Settings(BaseSettings):
         "or a shared store the limits library knows: redis://host:port, memcached://host:port, "
         "mongodb://host:port",
     )
+    # --- inbound webhooks (opsgraph.rest.inbound) ----------------------------------------
+    sales_webhook_secret: str = Field(
+        default="",
+        description="whsec_ secret the regional offices sign POST /v1/sales-webhook with "
+        "(Standard Webhooks); empty: the API key alone authenticates",
+    )
+    manufacturer_webhook_secret: str = Field(
+        default="",
+        description="whsec_ secret manufacturers sign POST /v1/update-state-webhook/{id} "
+        "with; empty: the API key alone authenticates",
+    )
+    webhook_brands: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_BRANDS),
+        description="comma-separated brands the sales webhook accepts (matched "
+        "case-insensitively, stored as spelled here)",
+    )
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    # --- outbound webhooks (opsgraph.webhooks) -------------------------------------------
+    webhooks_allow_insecure: bool = Field(
+        default=False,
+        description="let webhook endpoints be loopback addresses, over http or https (tests "
+        "and local development); private, link-local and metadata addresses stay refused",
+    )
+    webhooks_secret_overlap_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="after a webhook endpoint's secret is rotated, how long deliveries are "
+        "also signed with the previous one",
+    )
+    # --- the job queue's workers (opsgraph.webhooks.worker) ------------------------------
+    worker_in_serve: bool = Field(
+        default=True,
+        description="`opsgraph serve` runs a worker in its own process (`--no-worker` or "
+        "false: workers run apart, `opsgraph worker`)",
+    )
+    worker_concurrency: int = Field(
+        default=10, ge=1, le=200, description="jobs one worker runs at once"
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="how often a worker says it is alive"
+    )
+    worker_stalled_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 3600,
+        description="a worker silent for this long is taken for dead: its running jobs are "
+        "queued again (checked at start and every WORKER_STALLED_SECONDS / 2)",
+    )
+    worker_shutdown_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        le=3600,
+        description="on SIGTERM, how long running jobs may finish before they are cancelled "
+        "(and queued again)",
+    )
+
+    @field_validator("cors_origins", "trusted_proxies", "webhook_brands", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -281,6 +340,24 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item)
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    @field_validator("webhook_brands")
+    @classmethod
+    def _check_brands(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one brand")
+        too_long = [brand for brand in value if len(brand) > MAX_BRAND_LENGTH]
+        if too_long:
+            raise ValueError(f"brands have at most {MAX_BRAND_LENGTH} characters: {too_long}")
+        return value
+
+    @field_validator("sales_webhook_secret", "manufacturer_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _valid_webhook_secret(value):
+            raise ValueError("must be whsec_ followed by the base64 of at least 24 bytes")
         return value
 
     @field_validator("graphiql", mode="before")
@@ -349,6 +426,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _heartbeat_within_stall(self) -> Settings:
+        if self.worker_heartbeat_seconds >= self.worker_stalled_seconds:
+            raise ValueError(
+                f"OPSGRAPH_WORKER_HEARTBEAT_SECONDS ({self.worker_heartbeat_seconds}) must be "
+                f"less than OPSGRAPH_WORKER_STALLED_SECONDS ({self.worker_stalled_seconds}): "
+                "live workers would be taken for dead"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _budget_holds_an_operation(self) -> Settings:
         if 0 < self.cost_budget < self.query_cost_limit:
             raise ValueError(
@@ -380,6 +467,12 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+
+def _valid_webhook_secret(secret: str) -> bool:
+    from opsgraph.webhooks.signing import valid_secret
+
+    return valid_secret(secret)
 
 
 def sqlalchemy_url(raw: str) -> URL:

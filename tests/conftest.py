@@ -176,6 +176,8 @@ def make_settings(database_url: URL | str | None = None, **overrides: Any) -> Se
         if isinstance(database_url, URL)
         else database_url
     )
+    # an app built by a test runs no job worker unless the test asks for one
+    overrides.setdefault("worker_in_serve", False)
     return Settings(_env_file=None, database_url=url, **overrides)  # type: ignore[call-arg]
 
 

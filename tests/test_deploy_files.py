@@ -41,6 +41,21 @@ def test_compose_api_service() -> None:
         assert name.removeprefix("OPSGRAPH_").lower() in Settings.model_fields, name
 
 
+def test_compose_worker_service_runs_the_jobs() -> None:
+    services = _compose()["services"]
+    worker, api = services["worker"], services["api"]
+    assert worker["build"] == api["build"]  # the same image
+    assert worker["command"] == ["opsgraph", "worker"]
+    assert "--no-worker" in " ".join(api["command"])  # the server runs no jobs itself
+    assert worker["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert worker["depends_on"]["api"] == {"condition": "service_healthy"}  # migrated
+    env = worker["environment"]
+    assert env["OPSGRAPH_DATABASE_URL"] == api["environment"]["OPSGRAPH_DATABASE_URL"]
+    assert ":?" in env["OPSGRAPH_JWT_SECRET"]
+    for name in env:
+        assert name.removeprefix("OPSGRAPH_").lower() in Settings.model_fields, name
+
+
 def test_dockerfile_runs_as_non_root_with_migrations() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "USER opsgraph" in text

@@ -14,6 +14,9 @@ class Principal:
 
     ``customer_id`` is the customer the user is linked to. Whether that limits what it
     sees follows from its permissions, not from the link: see ``portal``.
+
+    ``office_id`` and ``manufacturer`` come from an API key bound to a regional office (a
+    customer) or a manufacturer (a brand): who the key speaks for to inbound webhooks.
     """
 
     user_id: int
@@ -21,6 +24,8 @@ class Principal:
     permissions: frozenset[str]
     customer_id: int | None = None
     api_key_id: int | None = None
+    office_id: int | None = None
+    manufacturer: str | None = None
 
     @property
     def portal(self) -> bool:

@@ -25,6 +25,8 @@ UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout ran out
 QUERY_CANCELED = "57014"  # statement_timeout ran out (or the statement was cancelled)
 TIMEOUTS = frozenset({LOCK_NOT_AVAILABLE, QUERY_CANCELED})
+# serialization_failure, deadlock_detected: the transaction lost a race and may run again
+RACES = frozenset({"40001", "40P01"})
 # 08: connection exception; 53: insufficient resources (too many connections, out of memory)
 UNAVAILABLE_CLASSES = frozenset({"08", "53"})
 UNAVAILABLE_STATES = frozenset(
@@ -94,6 +96,12 @@ def unavailable(error: BaseException | None) -> bool:
                 return isinstance(current, psycopg.OperationalError | psycopg.InterfaceError)
             return state[:2] in UNAVAILABLE_CLASSES or state in UNAVAILABLE_STATES
     return False
+
+
+def transient(error: BaseException | None) -> bool:
+    """Whether running the same work again may succeed: the database was unavailable, or
+    the transaction lost a race."""
+    return unavailable(error) or sqlstate(error) in RACES
 
 
 def describe(error: BaseException) -> str:

@@ -23,7 +23,8 @@ from opsgraph.services import api_key as service
 class ApiKeyMutation:
     @strawberry.mutation(
         description="Create an API key acting for you, with scopes you hold "
-        "(`api_key:write`). The secret is in this payload only, never again.",
+        "(`api_key:write`), bound to a regional office or a manufacturer if given "
+        "(admins only). The secret is in this payload only, never again.",
         metadata=requires("api_key:write"),
     )
     async def api_key_create(self, info: Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
@@ -31,7 +32,14 @@ class ApiKeyMutation:
             info,
             ApiKeyCreatePayload,
             lambda session, actor: service.create_api_key(
-                session, name=input.name, scopes=input.scopes, actor=actor
+                session,
+                name=input.name,
+                scopes=input.scopes,
+                customer_id=None
+                if input.customer_id is None
+                else parse_global_id(input.customer_id, "Customer", field="customerId"),
+                manufacturer=input.manufacturer,
+                actor=actor,
             ),
             lambda done: {"api_key": ApiKey.of(done.key), "secret": done.secret},
         )

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.context import Context
-from opsgraph.db.faults import describe, timed_out
+from opsgraph.db.faults import RACES, describe, timed_out
 from opsgraph.errors import DomainError, Forbidden, TryAgain, Unauthenticated
 from opsgraph.schema.errors import UserError, user_error
 from opsgraph.schema.resolve import Info
@@ -34,8 +34,6 @@ T = TypeVar("T")
 P = TypeVar("P")
 log = logging.getLogger(__name__)
 
-# deadlock_detected, serialization_failure: the transaction lost a race and may run again
-RETRYABLE = frozenset({"40001", "40P01"})
 ATTEMPTS = 8
 
 
@@ -48,7 +46,7 @@ class Ref:
 
 
 def retryable(error: DBAPIError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in RETRYABLE
+    return getattr(error.orig, "sqlstate", None) in RACES
 
 
 async def in_transaction(

@@ -41,6 +41,8 @@ class PurchaseOrderMutation:
                 amount=input.amount,
                 source=input.source,
                 description=input.description,
+                brand=input.brand,
+                car_model=input.car_model,
                 actor=actor,
             ),
             lambda done: {

@@ -27,6 +27,38 @@ def _error(status: int, error: str, description: str) -> JSONResponse:
 
 
 async def token(request: Request) -> JSONResponse:
+    """OAuth2's password grant: the tokens of a sign-in.
+    ---
+    summary: Sign in (OAuth2 password grant)
+    requestBody:
+      required: true
+      content:
+        application/x-www-form-urlencoded:
+          schema:
+            type: object
+            required: [username, password]
+            properties:
+              grant_type: {type: string, enum: [password]}
+              username: {type: string}
+              password: {type: string, format: password}
+    responses:
+      "200":
+        description: Signed in.
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                access_token: {type: string}
+                token_type: {type: string, enum: [bearer]}
+                expires_in: {type: integer}
+                refresh_token: {type: string}
+      "400": {$ref: "#/components/responses/OAuthError"}
+      "413": {$ref: "#/components/responses/OAuthError"}
+      "415": {$ref: "#/components/responses/OAuthError"}
+      "429": {$ref: "#/components/responses/OAuthError"}
+      "503": {$ref: "#/components/responses/Unavailable"}
+    """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM:
         return _error(415, "invalid_request", f"send the form as {FORM}")

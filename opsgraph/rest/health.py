@@ -23,13 +23,53 @@ def _now() -> str:
 
 
 async def health(request: Request) -> JSONResponse:
-    """The process is up. Touches no database, so a slow database never fails liveness."""
+    """The process is up. Touches no database, so a slow database never fails liveness.
+    ---
+    summary: Liveness
+    responses:
+      "200":
+        description: The process is up.
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                status: {type: string, enum: [ok]}
+                version: {type: string}
+                time: {type: string, format: date-time}
+    """
     return JSONResponse({"status": "ok", "version": __version__, "time": _now()})
 
 
 async def ready(request: Request) -> JSONResponse:
     """200 when the database answers and its schema is at the migrations' head, else 503;
-    503 at once, too, when the server has been told to shut down."""
+    503 at once, too, when the server has been told to shut down.
+    ---
+    summary: Readiness
+    responses:
+      "200":
+        description: The database answers and is migrated.
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                status: {type: string, enum: [ready]}
+                version: {type: string}
+                time: {type: string, format: date-time}
+                revision: {type: string}
+      "503":
+        description: Not ready (the reason says why), or shutting down.
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                status: {type: string, enum: [unavailable]}
+                reason: {type: string}
+                version: {type: string}
+                time: {type: string, format: date-time}
+    """
     if request.app.state.draining:
         return _not_ready("the server is shutting down")
     expected = head_revision()

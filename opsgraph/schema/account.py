@@ -215,6 +215,14 @@ class ApiKey:
         description="When a request last used the key (to the minute)."
     )
     revoked_at: dt.datetime | None
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The regional office (a Customer) the key speaks for to the sales "
+        "webhook, if it is bound to one."
+    )
+    manufacturer: str | None = strawberry.field(
+        description="The manufacturer (a brand) the key speaks for to the state webhook, "
+        "if it is bound to one."
+    )
     created_by_id: strawberry.Private[int]
 
     @strawberry.field(description="The user the key acts for.", metadata=PUBLIC)
@@ -232,6 +240,10 @@ class ApiKey:
             created_at=key.created_at,
             last_used_at=key.last_used_at,
             revoked_at=key.revoked_at,
+            customer_id=None
+            if key.customer_id is None
+            else strawberry.ID(to_global_id("Customer", key.customer_id)),
+            manufacturer=key.manufacturer,
             created_by_id=key.created_by,
         )
 
@@ -241,6 +253,16 @@ class ApiKeyCreateInput:
     name: str = strawberry.field(description="What the key is for, e.g. `ERP sync`.")
     scopes: list[str] = strawberry.field(
         description="Permissions for the key, each one held by you."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Bind the key to this regional office (a Customer) for the sales "
+        "webhook (`webhook:sales`); admins only.",
+    )
+    manufacturer: str | None = strawberry.field(
+        default=None,
+        description="Bind the key to this manufacturer (a brand) for the state webhook "
+        "(`webhook:manufacturer`); admins only. Not together with `customerId`.",
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 
 from opsgraph import models as m
+from opsgraph.events.catalogue import CATALOGUE
 
 
 def graphql_enum(name: str, source: type[StrEnum], description: str) -> Any:
@@ -24,3 +25,18 @@ PurchaseOrderState = graphql_enum(
     "PurchaseOrderState", m.PurchaseOrderState, "Where a purchase order is (forward only)."
 )
 TransactionKind = graphql_enum("TransactionKind", m.TransactionKind, "Kind of transaction.")
+WebhookDeliveryStatus = graphql_enum(
+    "WebhookDeliveryStatus", m.DeliveryStatus, "Where a webhook delivery is."
+)
+
+
+def _event_types() -> Any:
+    """The event catalogue as an enum: ``CUSTOMER_CREATED`` is ``customer.created``."""
+    members = {name.upper().replace(".", "_"): name for name in CATALOGUE}
+    made: Any = StrEnum("EventType", members)  # type: ignore[misc]
+    return strawberry.enum(
+        made, description="A type of event (opsgraph.events.catalogue; the value is its name)."
+    )
+
+
+EventType = _event_types()

@@ -395,6 +395,7 @@ entity(
             "state": one_of("state", enums.PurchaseOrderState, "state"),
             "external_id": equals("external_id", str, "external id"),
             "source": contains("source", "source"),
+            "brand": equals("brand", str, "brand"),
             "customer_id": refers_to("customer_id", "Customer", "customerId"),
         },
         orderings={**CREATED, "EXTERNAL_ID": "external_id", "AMOUNT": "amount"},

@@ -35,6 +35,8 @@ from opsgraph.resolvers.role import RoleMutation, RoleQuery
 from opsgraph.resolvers.ticket import TicketMutation
 from opsgraph.resolvers.transaction import TransactionMutation
 from opsgraph.resolvers.user import UserMutation
+from opsgraph.resolvers.webhook import WebhookMutation, WebhookQuery
+from opsgraph.resolvers.webhook_receipt import WebhookReceiptQuery
 from opsgraph.schema.documents import CheckedDocuments
 from opsgraph.schema.extensions import (
     HideSuggestions,
@@ -51,7 +53,16 @@ log = logging.getLogger("opsgraph.graphql")
 
 
 @strawberry.type(name="Query", description="Everything opsgraph can read.")
-class Query(BaseQuery, ReportQuery, AuthQuery, RoleQuery, ApiKeyQuery, EventQuery):
+class Query(
+    BaseQuery,
+    ReportQuery,
+    AuthQuery,
+    RoleQuery,
+    ApiKeyQuery,
+    WebhookQuery,
+    WebhookReceiptQuery,
+    EventQuery,
+):
     pass
 
 
@@ -70,6 +81,7 @@ class Mutation(
     TicketMutation,
     PurchaseOrderMutation,
     TransactionMutation,
+    WebhookMutation,
 ):
     pass
 

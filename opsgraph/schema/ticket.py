@@ -57,6 +57,10 @@ class PurchaseOrder(Node):
     source: str = strawberry.field(description="Where it came from, e.g. a regional office.")
     state: PurchaseOrderState
     description: str
+    brand: str | None = strawberry.field(
+        description="The brand sold, as a sales office reported it."
+    )
+    car_model: str | None = strawberry.field(description="The model sold.")
     amount: Decimal
     state_version: int = strawberry.field(description="Bumped on every state change.")
     created_at: dt.datetime

@@ -133,6 +133,12 @@ class PurchaseOrderUpsertInput:
     description: str | None = strawberry.field(
         default=None, description="Null keeps it (empty when new)."
     )
+    brand: str | None = strawberry.field(
+        default=None, description="The brand sold (1-64); null keeps it."
+    )
+    car_model: str | None = strawberry.field(
+        default=None, description="The model sold (1-100); null keeps it."
+    )
 
 
 @strawberry.type(description="The result of `purchaseOrderUpsert`.")

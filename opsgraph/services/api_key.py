@@ -6,6 +6,10 @@ unique: it finds the row. Only the SHA-256 of the secret is stored (256 random b
 no slow hash) and compared in constant time. A key acts for the user who created it,
 with its scopes intersected with that user's permissions *now*: a key can never do more
 than its creator, and shrinks when the creator loses a role.
+
+An admin may bind a key to whom it speaks for to the inbound webhooks: a regional office
+(a customer) or a manufacturer (a brand name); its principal carries the binding
+(``office_id``, ``manufacturer``), which the services scope its writes to.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
-from opsgraph.errors import Forbidden, InvalidInput, InvalidState, Unauthenticated
-from opsgraph.models import ApiKey, RolePermission, User, UserRole
+from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
+from opsgraph.models import ApiKey, Customer, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import checked_text
 from opsgraph.services.role import check_grantable, checked_permissions
@@ -37,6 +41,7 @@ PREFIX_LENGTH: Final = 10
 PREFIX_ALPHABET: Final = string.ascii_letters + string.digits
 SECRET_BYTES: Final = 32
 MAX_NAME: Final = 100
+MAX_MANUFACTURER: Final = 64
 KEY_PATTERN: Final = re.compile(r"^og_([A-Za-z0-9]{6,16})_([A-Za-z0-9_-]{16,128})$")
 # lastUsedAt is written at most this often per key, not on every request
 TOUCH_INTERVAL: Final = dt.timedelta(minutes=1)
@@ -57,11 +62,41 @@ def _actor(actor: Principal) -> dict[str, int | None]:
     return {"actor": actor.user_id, "actor_api_key": actor.api_key_id}
 
 
+async def _binding(
+    session: AsyncSession, customer_id: int | None, manufacturer: str | None, actor: Principal
+) -> tuple[int | None, str | None]:
+    """Who a new key speaks for to inbound webhooks, checked: a regional office (an
+    existing customer) or a manufacturer (a brand name), not both; only ``user:admin``
+    binds keys."""
+    if customer_id is None and manufacturer is None:
+        return None, None
+    field = "customerId" if customer_id is not None else "manufacturer"
+    if not actor.can("user:admin"):
+        raise Forbidden("only admins (user:admin) bind a key to an office or a manufacturer")
+    if customer_id is not None and manufacturer is not None:
+        raise InvalidInput("bind a key to an office or to a manufacturer, not both", field=[field])
+    if manufacturer is not None:
+        return None, checked_text(
+            manufacturer, field="manufacturer", limit=MAX_MANUFACTURER, blank=False
+        )
+    found = await session.scalar(select(Customer.id).where(Customer.id == customer_id))
+    if found is None:
+        raise NotFound(f"no customer {customer_id}", field=["customerId"])
+    return found, None
+
+
 async def create_api_key(
-    session: AsyncSession, *, name: str, scopes: list[str], actor: Principal
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: list[str],
+    customer_id: int | None = None,
+    manufacturer: str | None = None,
+    actor: Principal,
 ) -> NewApiKey:
     """``apiKeyCreate`` (``api_key:write``): a key for the actor's own user, with scopes
-    the actor holds."""
+    the actor holds; bound to a regional office (``customer_id``) or a manufacturer when
+    given (admins only)."""
     actor.require("api_key:write")
     if actor.api_key_id is not None:
         # a leaked key must not mint keys that outlive its revocation
@@ -71,6 +106,7 @@ async def create_api_key(
     if not wanted:
         raise InvalidInput("give the key at least one scope", field=["scopes"])
     check_grantable(wanted, actor, field="scopes")
+    office_id, manufacturer = await _binding(session, customer_id, manufacturer, actor)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     key_id: int | None = None
     while key_id is None:  # a prefix already taken (62**10 of them) just draws again
@@ -83,17 +119,24 @@ async def create_api_key(
                 secret_hash=hash_secret(secret),
                 scopes=wanted,
                 created_by=actor.user_id,
+                customer_id=office_id,
+                manufacturer=manufacturer,
             )
             .on_conflict_do_nothing(index_elements=["prefix"])
             .returning(ApiKey.id)
         )
     key = await session.get_one(ApiKey, key_id)
+    bound = {
+        column: value
+        for column, value in (("customer_id", office_id), ("manufacturer", manufacturer))
+        if value is not None
+    }
     audit(
         session,
         "api_key.create",
         entity_type="ApiKey",
         entity_id=key.id,
-        changes={"name": name, "prefix": prefix, "scopes": wanted},
+        changes={"name": name, "prefix": prefix, "scopes": wanted, **bound},
         **_actor(actor),
     )
     await session.flush()
@@ -162,6 +205,8 @@ async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal
                 User.id.label("user_id"),
                 User.username,
                 User.customer_id,
+                ApiKey.customer_id.label("office_id"),
+                ApiKey.manufacturer,
                 creator_permissions.label("permissions"),
                 stale.label("stale"),
             )
@@ -181,4 +226,6 @@ async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal
         permissions=_key_permissions(frozenset(row.scopes), frozenset(row.permissions)),
         customer_id=row.customer_id,
         api_key_id=row.id,
+        office_id=row.office_id,
+        manufacturer=row.manufacturer,
     )

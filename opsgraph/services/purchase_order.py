@@ -15,6 +15,12 @@ Rules:
   state_version = :expected``, which bumps the version, so of two concurrent changes
   made from the same version exactly one wins.
 - amounts: 0 <= amount <= 9,999,999,999.99, at most 2 decimals (``BAD_USER_INPUT``).
+  A regional office's sales report has none: a new purchase order starts at 0, an
+  existing one keeps its amount. The brand and model it reports are kept when not given.
+- inbound webhooks act with API keys bound to whom they speak for: a key bound to a
+  regional office (``webhook:sales``) upserts purchase orders of that office only; a key
+  bound to a manufacturer (``webhook:manufacturer``) changes the state of purchase orders
+  of its brand only, and any other is ``NOT_FOUND`` to it.
 
 Customer-portal users never write purchase orders (``FORBIDDEN``): they come from
 partner systems (the ``customer`` role doesn't hold ``purchase_order:write`` anyway).
@@ -22,6 +28,7 @@ partner systems (the ``customer`` role doesn't hold ``purchase_order:write`` any
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,9 +36,11 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opsgraph.auth.permissions import WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     InvalidState,
     NotFound,
@@ -47,9 +56,23 @@ from opsgraph.services.transitions import PURCHASE_ORDER
 MAX_EXTERNAL_ID = 64
 MAX_SOURCE = 100
 MAX_DESCRIPTION = 20_000
+MAX_BRAND = 64
+MAX_CAR_MODEL = 100
 FINAL = frozenset({PurchaseOrderState.completed.value, PurchaseOrderState.cancelled.value})
 
-FIELDS = ("external_id", "customer_id", "source", "state", "description", "amount", "state_version")
+FIELDS = (
+    "external_id",
+    "customer_id",
+    "source",
+    "state",
+    "description",
+    "brand",
+    "car_model",
+    "amount",
+    "state_version",
+)
+# what identifies a purchase order in purchase_order.state_changed
+IDENTIFYING = ("id", "external_id", "customer_id", "brand")
 
 
 @dataclass(frozen=True)
@@ -58,7 +81,13 @@ class Upserted:
     created: bool
 
 
-def _writer(actor: Principal) -> None:
+def _writer(actor: Principal, webhook: str | None = None) -> None:
+    """``purchase_order:write`` (staff), or ``webhook`` for a key bound to whom it speaks
+    for (the caller then scopes the rows to that)."""
+    if webhook is not None and actor.can(webhook):
+        bound = actor.office_id if webhook == WEBHOOK_SALES else actor.manufacturer
+        if bound is not None:
+            return
     actor.require("purchase_order:write")
     actor.require_staff("write purchase orders")
 
@@ -73,32 +102,31 @@ async def upsert_purchase_order(
     session: AsyncSession,
     *,
     external_id: str,
-    customer_external_id: str,
-    amount: Decimal,
+    customer_external_id: str | None = None,
+    customer_id: int | None = None,
+    amount: Decimal | None = None,
     source: str | None = None,
     description: str | None = None,
+    brand: str | None = None,
+    car_model: str | None = None,
     actor: Principal,
 ) -> Upserted:
-    """Create the purchase order ``external_id`` or update it (None: keep as it is)."""
-    _writer(actor)
+    """Create the purchase order ``external_id`` or update it (None: keep as it is; a new
+    one's amount is then 0). The customer is named by its external id or its id."""
+    _writer(actor, WEBHOOK_SALES)
     external_id = checked_text(external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False)
-    amount = checked_money(amount, field="amount")
+    if amount is not None:
+        amount = checked_money(amount, field="amount")
     # None: kept as it is
     if source is not None:
         source = checked_text(source, field="source", limit=MAX_SOURCE)
     if description is not None:
         description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
-    # FOR KEY SHARE: the customer can't be deleted under the purchase order
-    customer_id = await session.scalar(
-        select(Customer.id)
-        .where(Customer.external_id == customer_external_id.strip())
-        .with_for_update(read=True, key_share=True)
-    )
-    if customer_id is None:
-        raise NotFound(
-            f"no customer with external id {customer_external_id!r}",
-            field=["customerExternalId"],
-        )
+    if brand is not None:
+        brand = checked_text(brand, field="brand", limit=MAX_BRAND, blank=False)
+    if car_model is not None:
+        car_model = checked_text(car_model, field="carModel", limit=MAX_CAR_MODEL, blank=False)
+    customer_id = await _customer(session, customer_external_id, customer_id, actor)
     existing = await _locked(session, external_id)
     if existing is None:
         created = await session.scalar(
@@ -108,7 +136,9 @@ async def upsert_purchase_order(
                 customer_id=customer_id,
                 source=source or "",
                 description=description or "",
-                amount=amount,
+                brand=brand,
+                car_model=car_model,
+                amount=amount or 0,
             )
             .on_conflict_do_nothing(index_elements=[PurchaseOrder.external_id])
             .returning(PurchaseOrder.id)
@@ -132,19 +162,45 @@ async def upsert_purchase_order(
         existing = await _locked(session, external_id)
         if existing is None:  # pragma: no cover - purchase orders are never deleted
             raise Conflict(f"purchase order {external_id!r} changed meanwhile; try again")
-    return Upserted(
-        await _update(session, existing, customer_id, amount, source, description, actor),
-        created=False,
+    given = {
+        "amount": amount,
+        "source": source,
+        "description": description,
+        "brand": brand,
+        "car_model": car_model,
+    }
+    return Upserted(await _update(session, existing, customer_id, given, actor), created=False)
+
+
+async def _customer(
+    session: AsyncSession, external_id: str | None, customer_id: int | None, actor: Principal
+) -> int:
+    """The id of the customer named by ``external_id`` or ``customer_id`` (exactly one),
+    locked ``FOR KEY SHARE`` so it can't be deleted under the purchase order; a key bound
+    to a regional office names only that office."""
+    if (external_id is None) == (customer_id is None):
+        raise InvalidInput("give either customerExternalId or customerId", field=["customerId"])
+    field = "customerExternalId" if external_id is not None else "customerId"
+    where = (
+        Customer.external_id == external_id.strip()
+        if external_id is not None
+        else Customer.id == customer_id
     )
+    found = await session.scalar(
+        select(Customer.id).where(where).with_for_update(read=True, key_share=True)
+    )
+    if found is None:
+        raise NotFound(f"no customer {external_id or customer_id!r}", field=[field])
+    if actor.office_id is not None and found != actor.office_id:
+        raise Forbidden("this key reports purchase orders of its own office only", field=[field])
+    return int(found)
 
 
 async def _update(
     session: AsyncSession,
     order: PurchaseOrder,
     customer_id: int,
-    amount: Decimal,
-    source: str | None,
-    description: str | None,
+    given: Mapping[str, object],
     actor: Principal,
 ) -> PurchaseOrder:
     if order.customer_id != customer_id:
@@ -154,10 +210,9 @@ async def _update(
             field=["customerExternalId"],
         )
     before = snapshot(order, FIELDS)
+    # None: kept as it is
     wanted = {
-        "amount": amount,
-        "source": order.source if source is None else source,
-        "description": order.description if description is None else description,
+        name: getattr(order, name) if value is None else value for name, value in given.items()
     }
     if all(getattr(order, name) == value for name, value in wanted.items()):
         return order  # a re-send: nothing to change, nothing to record
@@ -184,6 +239,13 @@ async def _update(
     return order
 
 
+def of_brand(actor: Principal) -> list[ColumnElement[bool]]:
+    """The rows a key bound to a manufacturer may change: its brand's (any case)."""
+    if actor.manufacturer is None:
+        return []
+    return [func.lower(PurchaseOrder.brand) == actor.manufacturer.lower()]
+
+
 def _stale(external_id: str, expected: int, current: int) -> StaleVersion:
     return StaleVersion(
         f"purchase order {external_id!r} is at version {current}, not {expected}: "
@@ -202,8 +264,9 @@ async def change_purchase_order_state(
     actor: Principal,
 ) -> PurchaseOrder:
     """Move the purchase order (by id or external id) to ``state``, if it is still at
-    ``expected_version``; the version goes up by one."""
-    _writer(actor)
+    ``expected_version``; the version goes up by one. A key bound to a manufacturer sees
+    only purchase orders of its brand."""
+    _writer(actor, WEBHOOK_MANUFACTURER)
     where: ColumnElement[bool]
     if (purchase_order_id is None) == (external_id is None):
         raise InvalidInput("give either id or externalId", field=["id"])
@@ -219,7 +282,7 @@ async def change_purchase_order_state(
                 PurchaseOrder.external_id,
                 PurchaseOrder.state,
                 PurchaseOrder.state_version,
-            ).where(where)
+            ).where(where, *of_brand(actor))
         )
     ).one_or_none()
     if found is None:
@@ -258,7 +321,7 @@ async def change_purchase_order_state(
         entity_id=order.id,
         customer_id=order.customer_id,
         data={
-            **fields_of(order, ("id", "external_id", "customer_id"), type_name="PurchaseOrder"),
+            **fields_of(order, IDENTIFYING, type_name="PurchaseOrder"),
             "changes": diff(
                 {"state": found.state, "state_version": found.state_version},
                 {"state": state, "state_version": version},

@@ -149,6 +149,8 @@ async def run_catalogue(session: AsyncSession, actor: Principal) -> Ran:
         amount=Decimal("1200.00"),
         source="Region North",
         description="Roof kit",
+        brand="Volvo",
+        car_model="XC60",
         actor=actor,
     )
     ran.purchase_order_id = upserted.purchase_order.id

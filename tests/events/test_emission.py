@@ -138,6 +138,7 @@ async def test_every_type_is_emitted_with_its_payload(session: AsyncSession) -> 
         "stateVersion": {"from": 1, "to": 2},
     }
     assert state["externalId"] == f"PO-{ran.salt}"
+    assert (purchase["brand"], purchase["carModel"], state["brand"]) == ("Volvo", "XC60", "Volvo")
 
     # the order took the stock from 12 to 4 (level 5); the adjustment to 3 emitted nothing
     [low] = found["stock.low"]

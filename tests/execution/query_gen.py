@@ -41,6 +41,9 @@ REPORTS_AND_NODES = {
     "me",
     "permissions",
     "apiKeys",
+    "webhookEndpoints",
+    "webhookDeliveries",
+    "webhookReceipts",
 }
 
 

@@ -1,0 +1,403 @@
+"""Inbound webhooks: ``POST /v1/sales-webhook`` (a regional office reports a paid order)
+and ``POST /v1/update-state-webhook/{purchase_id}`` (a manufacturer reports a state).
+
+Both identify the caller by its API key (``Authorization: Bearer`` or ``Client-Secret``,
+as everywhere), which must hold the route's scope and be bound to an office or a
+manufacturer; when the source has a signing secret (``OPSGRAPH_SALES_WEBHOOK_SECRET``,
+``OPSGRAPH_MANUFACTURER_WEBHOOK_SECRET``) the request must also carry a valid Standard
+Webhooks signature made within 5 minutes. The rules, idempotency included, are the
+services' (``opsgraph.services.webhook_receipt``); this module reads and checks the
+request and maps the outcome to a status. Every answer is JSON: errors are
+``{"errors": [{"message", "extensions": {"code", "field"?}}]}``, one entry per bad field
+for a 422; a database that is unavailable is the app's 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from opsgraph.auth.permissions import WEBHOOK_MANUFACTURER, WEBHOOK_SALES
+from opsgraph.auth.principal import Principal
+from opsgraph.context import Context
+from opsgraph.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from opsgraph.graph.ids import decode_global_id, to_global_id
+from opsgraph.models import PurchaseOrder, PurchaseOrderState, ReceiptStatus
+from opsgraph.services.checks import unsafe_characters
+from opsgraph.services.webhook_receipt import receive_sales_report, receive_state_report
+from opsgraph.webhooks.signing import WebhookVerificationError, verify
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_WEBHOOK_ID = 200
+JSON = "application/json"
+STATUSES = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+}
+Handler = Callable[[Request], Awaitable[JSONResponse]]
+
+
+class SalesReport(BaseModel):
+    """A paid order a regional office reports."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    regional_office: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The office: its customer's external id or name; must be the office "
+        "the API key is bound to.",
+    )
+    external_order_number: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The order number in the office's system: the purchase order's external id.",
+    )
+    car_model: str = Field(min_length=1, max_length=100, description="The model sold.")
+    brand: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The brand sold: one of OPSGRAPH_WEBHOOK_BRANDS (any case).",
+    )
+
+
+class StateReport(BaseModel):
+    """A purchase order's new state, as its manufacturer reports it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    state: PurchaseOrderState = Field(
+        description="The purchase order's new state (any case: `in_progress`, `IN_PROGRESS`)."
+    )
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class Refused(Exception):
+    """A request answered with an error before any service ran."""
+
+    def __init__(
+        self, status: int, message: str, code: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.errors = errors
+
+
+def _error(message: str, code: str, field: list[str] | None = None) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": code}
+    if field is not None:
+        extensions["field"] = field
+    return {"message": message, "extensions": extensions}
+
+
+def _answer(
+    status: int, errors: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"errors": errors, **(extra or {})}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _refused(error: DomainError) -> JSONResponse:
+    status = next((s for kind, s in STATUSES.items() if isinstance(error, kind)), 422)
+    return _answer(status, [_error(error.message, error.code, error.field)])
+
+
+def guarded(handler: Handler) -> Handler:
+    """``handler`` with its refusals answered as JSON errors (database faults go on to
+    the app's handlers: 503)."""
+
+    @functools.wraps(handler)
+    async def run(request: Request) -> JSONResponse:
+        try:
+            return await handler(request)
+        except Refused as refused:
+            errors = refused.errors or [_error(refused.message, refused.code)]
+            return _answer(refused.status, errors)
+        except DomainError as error:
+            return _refused(error)
+
+    return run
+
+
+async def _body(request: Request) -> bytes:
+    """The JSON body, at most ``MAX_BODY_BYTES`` (413 past that, also while it streams)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != JSON:
+        raise Refused(415, f"send the body as {JSON}", "UNSUPPORTED_MEDIA_TYPE")
+    too_large = Refused(413, f"the body is larger than {MAX_BODY_BYTES} bytes", "PAYLOAD_TOO_LARGE")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _verified(secret: str, body: bytes, request: Request) -> None:
+    """When the source has a secret: a valid signature of ``body`` made within 5 min."""
+    if not secret:
+        return
+    try:
+        verify(secret, body, dict(request.headers))
+    except WebhookVerificationError:
+        raise Refused(
+            401,
+            "the webhook signature is missing, does not match, or is older or newer than "
+            "5 minutes (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature)",
+            "INVALID_SIGNATURE",
+        ) from None
+
+
+async def _caller(context: Context, permission: str) -> Principal:
+    principal = await context.principal()
+    if principal is None:
+        raise Unauthenticated("send the API key as Authorization: Bearer <key>")
+    principal.require(permission)
+    return principal
+
+
+def _webhook_id(request: Request) -> str | None:
+    value = request.headers.get("webhook-id")
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_WEBHOOK_ID or unsafe_characters(value) is not None:
+        raise Refused(
+            422,
+            f"webhook-id must be 1-{MAX_WEBHOOK_ID} printable characters",
+            "BAD_USER_INPUT",
+            [_error("invalid webhook-id header", "BAD_USER_INPUT", ["webhook-id"])],
+        )
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parsed(body: bytes, model: type[BaseModel]) -> Any:
+    """The body as ``model``, or 422 naming each bad field."""
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(422, "the body is not JSON in UTF-8", "BAD_USER_INPUT") from None
+    if not isinstance(data, dict):
+        raise Refused(422, "the body must be a JSON object", "BAD_USER_INPUT")
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as invalid:
+        errors = [
+            _error(
+                str(problem["msg"]),
+                "BAD_USER_INPUT",
+                [str(part) for part in problem["loc"]] or ["body"],
+            )
+            for problem in invalid.errors(include_url=False, include_input=False)
+        ]
+        raise Refused(422, "invalid fields", "BAD_USER_INPUT", errors) from None
+    for name, value in parsed.model_dump(mode="json").items():
+        problem = unsafe_characters(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise Refused(
+                422, "invalid fields", "BAD_USER_INPUT", [_error(problem, "BAD_USER_INPUT", [name])]
+            )
+    return parsed
+
+
+def _brand(given: str, allowed: list[str]) -> str:
+    """The brand as the settings spell it."""
+    for brand in allowed:
+        if brand.casefold() == given.casefold():
+            return brand
+    raise Refused(
+        422,
+        "invalid fields",
+        "BAD_USER_INPUT",
+        [_error(f"brand must be one of: {', '.join(allowed)}", "BAD_USER_INPUT", ["brand"])],
+    )
+
+
+@guarded
+async def sales_webhook(request: Request) -> JSONResponse:
+    """A regional office reports a paid order.
+    ---
+    summary: Report a paid order (regional office)
+    description: >-
+      Stored durably, then answered 202 with the receipt's id; the purchase order (the
+      `external_order_number` as its external id, of the key's office) is upserted
+      asynchronously; `webhookReceipts` shows the outcome. Idempotent on `webhook-id`, or
+      without one on the office and order number; the same id with another body is 409.
+      Needs an API key with scope `webhook:sales` bound to the office, and, when
+      OPSGRAPH_SALES_WEBHOOK_SECRET is set, a Standard Webhooks signature.
+    security: [{apiKey: []}]
+    parameters:
+      - {$ref: "#/components/parameters/WebhookId"}
+      - {$ref: "#/components/parameters/WebhookTimestamp"}
+      - {$ref: "#/components/parameters/WebhookSignature"}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/SalesReport"}
+    responses:
+      "202":
+        description: Stored (or stored before, `duplicate`); processing is queued.
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/SalesReceipt"}
+      "401": {$ref: "#/components/responses/Unauthenticated"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "409": {$ref: "#/components/responses/Conflict"}
+      "413": {$ref: "#/components/responses/TooLarge"}
+      "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+      "422": {$ref: "#/components/responses/Invalid"}
+      "503": {$ref: "#/components/responses/Unavailable"}
+    """
+    settings = request.app.state.settings
+    body = await _body(request)
+    _verified(settings.sales_webhook_secret, body, request)
+    context = Context.of(request, None)
+    actor = await _caller(context, WEBHOOK_SALES)
+    webhook_id = _webhook_id(request)
+    report: SalesReport = _parsed(body, SalesReport)
+    fields = report.model_dump()
+    fields["brand"] = _brand(report.brand, settings.webhook_brands)
+    async with context.transaction() as session:
+        stored = await receive_sales_report(
+            session, report=fields, webhook_id=webhook_id, actor=actor
+        )
+        answer = {
+            "receiptId": to_global_id("WebhookReceipt", stored.receipt.id),
+            "status": stored.receipt.status,
+            "duplicate": stored.duplicate,
+        }
+    return JSONResponse(answer, status_code=202)
+
+
+def _purchase_order_id(value: str) -> int:
+    """The purchase order of a global id; anything else is 404, like another brand's."""
+    try:
+        type_name, pk = decode_global_id(value)
+    except InvalidInput:
+        type_name, pk = "", 0
+    if type_name != "PurchaseOrder":
+        raise NotFound("no such purchase order", field=["purchase_id"])
+    return pk
+
+
+def _order(order: PurchaseOrder) -> dict[str, Any]:
+    return {
+        "id": to_global_id("PurchaseOrder", order.id),
+        "externalId": order.external_id,
+        "state": order.state,
+        "stateVersion": order.state_version,
+        "brand": order.brand,
+        "carModel": order.car_model,
+    }
+
+
+@guarded
+async def update_state_webhook(request: Request) -> JSONResponse:
+    """A manufacturer reports a purchase order's new state.
+    ---
+    summary: Report a purchase order's state (manufacturer)
+    description: >-
+      `purchase_id` is the purchase order's global id (the `id` of the
+      `purchaseOrders(filter: {brand, state})` pool). Applied at once, forward only: the
+      state it is in already is 200 with nothing changed; a state it can't move to (a
+      late, older report) is 409 with the current state. Purchase orders of other brands
+      are 404. Idempotent on `webhook-id`, or without one on the purchase order and
+      state. Needs an API key with scope `webhook:manufacturer` bound to the brand, and,
+      when OPSGRAPH_MANUFACTURER_WEBHOOK_SECRET is set, a Standard Webhooks signature.
+    security: [{apiKey: []}]
+    parameters:
+      - name: purchase_id
+        in: path
+        required: true
+        description: The purchase order's global id.
+        schema: {type: string}
+      - {$ref: "#/components/parameters/WebhookId"}
+      - {$ref: "#/components/parameters/WebhookTimestamp"}
+      - {$ref: "#/components/parameters/WebhookSignature"}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/StateReport"}
+    responses:
+      "200":
+        description: Applied (or already in that state); the purchase order as it is now.
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/StateReceipt"}
+      "401": {$ref: "#/components/responses/Unauthenticated"}
+      "403": {$ref: "#/components/responses/Forbidden"}
+      "404": {$ref: "#/components/responses/NotFound"}
+      "409":
+        description: >-
+          The state can't be reached from the current one (the body names it), or the
+          webhook-id was used with another body.
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/StateConflict"}
+      "413": {$ref: "#/components/responses/TooLarge"}
+      "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+      "422": {$ref: "#/components/responses/Invalid"}
+      "503": {$ref: "#/components/responses/Unavailable"}
+    """
+    settings = request.app.state.settings
+    body = await _body(request)
+    _verified(settings.manufacturer_webhook_secret, body, request)
+    context = Context.of(request, None)
+    actor = await _caller(context, WEBHOOK_MANUFACTURER)
+    webhook_id = _webhook_id(request)
+    purchase_order_id = _purchase_order_id(request.path_params["purchase_id"])
+    report: StateReport = _parsed(body, StateReport)
+    async with context.transaction() as session:
+        done = await receive_state_report(
+            session,
+            purchase_order_id=purchase_order_id,
+            state=report.state.value,
+            webhook_id=webhook_id,
+            actor=actor,
+        )
+        answer = {
+            "receiptId": to_global_id("WebhookReceipt", done.receipt.id),
+            "status": done.receipt.status,
+            "duplicate": done.duplicate,
+            "purchaseOrder": _order(done.purchase_order),
+        }
+        error = done.receipt.error
+    if answer["status"] == ReceiptStatus.failed.value:
+        message = error or "refused"
+        code, _, text = message.partition(": ")
+        return _answer(409, [_error(text or message, code or "CONFLICT", ["state"])], answer)
+    return JSONResponse(answer)
