@@ -44,6 +44,7 @@ REPORTS_AND_NODES = {
     "webhookEndpoints",
     "webhookDeliveries",
     "webhookReceipts",
+    "events",
 }
 
 
