@@ -5,6 +5,10 @@ copies the few files the page needs into ``opsgraph/static/vendor/`` (git-ignore
 serves ``opsgraph/static/`` at ``/graphql/static/`` with long cache lifetimes; every URL on the
 page carries a content fingerprint, so a new version is a new URL.
 
+Above GraphiQL, a sign-in bar (``static/signin.js``) runs the ``login`` mutation, keeps the
+tokens in the tab's sessionStorage, adds the access token to GraphiQL's requests and renews
+it with ``tokenRefresh``; like ``explorer.js`` it is a file of its own, as the CSP wants.
+
 Without the vendor files the page still answers 200 and says how to install them. Loading the
 same pinned versions from a public CDN, checked by their SRI hashes, is opt-in
 (``OPSGRAPH_GRAPHIQL_CDN=true``). Either way the Content-Security-Policy names no origin but
@@ -165,8 +169,28 @@ _PAGE = """<!doctype html>
 </html>
 """
 
+# The sign-in bar above GraphiQL; signin.js shows the form or the signed-in user. It carries
+# GraphiQL's container class for the theme's colours (light or dark, as GraphiQL chose).
 _EXPLORER_BODY = """\
-    <div id="graphiql" data-endpoint="{endpoint}">Loading GraphiQL…</div>
+    <div class="explorer">
+      <header id="signin" class="graphiql-container signin" data-state="loading">
+        <strong class="signin-title">opsgraph</strong>
+        <form class="signin-form" hidden>
+          <span class="signin-hint">Signed out: sign in to query data.</span>
+          <label>Username <input name="username" autocomplete="username" required></label>
+          <label>Password
+            <input name="password" type="password" autocomplete="current-password" required>
+          </label>
+          <button type="submit">Sign in</button>
+        </form>
+        <div class="signin-user" hidden>
+          Signed in as <strong class="signin-username"></strong>
+          <button type="button" class="signout">Sign out</button>
+        </div>
+        <p class="signin-message" role="status" aria-live="polite"></p>
+      </header>
+      <div id="graphiql" data-endpoint="{endpoint}">Loading GraphiQL…</div>
+    </div>
     <noscript>GraphiQL needs JavaScript. Without it, POST queries to {endpoint}.</noscript>"""
 
 _SETUP_BODY = """\
@@ -220,6 +244,8 @@ def explorer_page(request: Request, *, cdn: bool = False) -> Response:
             else:
                 tags.append(f'    <script defer src="{href}"{sri}></script>')
         tags.append(own_css)
+        signin = escape(_versioned(request, STATIC_DIR / "signin.js"))
+        tags.append(f'    <script defer src="{signin}"></script>')
         boot = escape(_versioned(request, STATIC_DIR / "explorer.js"))
         tags.append(f'    <script defer src="{boot}" nonce="{nonce}"></script>')
         title = "opsgraph GraphiQL"

@@ -16,19 +16,29 @@
   var endpoint = root.getAttribute("data-endpoint") || window.location.pathname;
 
   var EXAMPLE_QUERY = [
-    "# Run a query with Ctrl-Enter or the ▶ button.",
-    "# The Explorer in the sidebar builds queries from ticked fields;",
-    "# Docs lists the schema. A token goes in the Headers tab:",
-    "#   { \"Authorization\": \"Bearer ...\" }",
+    "# Sign in with the form above first: signed out,",
+    "# this query answers UNAUTHENTICATED.",
+    "# Run it with Ctrl-Enter or the ▶ button. The",
+    "# Explorer in the sidebar builds queries from",
+    "# ticked fields; Docs lists the schema.",
     "",
     "{",
+    "  me {",
+    "    username",
+    "    roles(first: 10) {",
+    "      edges {",
+    "        node {",
+    "          name",
+    "        }",
+    "      }",
+    "    }",
+    "  }",
     "  customers(first: 5) {",
     "    totalCount",
     "    edges {",
     "      node {",
-    "        id",
+    "        externalId",
     "        name",
-    "        email",
     "      }",
     "    }",
     "  }",
@@ -36,23 +46,43 @@
     "",
   ].join("\n");
 
-  var fetcher = GraphiQL.createFetcher({
+  var send = GraphiQL.createFetcher({
     url: endpoint,
     // the preferred GraphQL-over-HTTP media type; request errors then come with status 400
     headers: { accept: "application/graphql-response+json, application/json" },
   });
-  var explorer = GraphiQLPluginExplorer.explorerPlugin();
+  var signIn = window.OpsgraphSignIn; // signin.js: the bar above GraphiQL
 
-  ReactDOM.createRoot(root).render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultQuery: EXAMPLE_QUERY,
-      plugins: [explorer],
-      defaultEditorToolsVisibility: true,
-      isHeadersEditorEnabled: true,
-      // tokens typed into the headers tab stay out of localStorage
-      shouldPersistHeaders: false,
-      inputValueDeprecation: true,
-    }),
-  );
+  // Every request GraphiQL sends (queries and the schema's introspection) carries the
+  // access token of the bar's sign-in, unless the Headers tab sets an Authorization.
+  function signedFetcher() {
+    return function (params, options) {
+      return signIn.headers(options && options.headers).then(function (headers) {
+        return send(params, Object.assign({}, options, { headers: headers }));
+      });
+    };
+  }
+
+  var explorer = GraphiQLPluginExplorer.explorerPlugin();
+  var view = ReactDOM.createRoot(root);
+
+  function render() {
+    view.render(
+      React.createElement(GraphiQL, {
+        // a new fetcher makes GraphiQL load the schema again, as the signed-in user (in
+        // production, introspection needs a permission)
+        fetcher: signedFetcher(),
+        defaultQuery: EXAMPLE_QUERY,
+        plugins: [explorer],
+        defaultEditorToolsVisibility: true,
+        isHeadersEditorEnabled: true,
+        // headers typed into the headers tab stay out of localStorage
+        shouldPersistHeaders: false,
+        inputValueDeprecation: true,
+      }),
+    );
+  }
+
+  render();
+  signIn.onChange(render);
 })();

@@ -5,7 +5,8 @@
   chromium``); elsewhere the tests are skipped, saying why.
 * GraphiQL's files: when ``opsgraph/static/vendor/`` lacks them and npm is installed,
   ``make assets`` installs them; without npm the tests are skipped, saying why.
-* the server: ``opsgraph serve`` in a subprocess on a free port, against the test database.
+* the server: ``opsgraph serve`` in a subprocess on a free port (``serving``), against the
+  test database or one of the test's own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,14 +79,16 @@ def vendor_assets() -> None:
     assert not missing_vendor_files(), result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def live_server(database_url: URL, vendor_assets: None) -> Iterator[str]:
-    """``opsgraph serve`` on a free port against the test database; its base URL."""
+@contextmanager
+def serving(database_url: URL, **settings: str) -> Iterator[str]:
+    """``opsgraph serve`` on a free port against the database, with ``OPSGRAPH_*``
+    ``settings``; its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = subprocess_env(
         OPSGRAPH_DATABASE_URL=database_url.render_as_string(hide_password=False),
         OPSGRAPH_PORT=str(port),
+        **settings,
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "opsgraph", "serve"],
@@ -105,3 +109,10 @@ def live_server(database_url: URL, vendor_assets: None) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: URL, vendor_assets: None) -> Iterator[str]:
+    """``opsgraph serve`` on a free port against the test database; its base URL."""
+    with serving(database_url) as base:
+        yield base

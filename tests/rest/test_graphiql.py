@@ -23,6 +23,7 @@ from tests.conftest import make_settings
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 REFERENCE = re.compile(r'(?:src|href)="([^"]+)"')
+OWN_FILES = ("explorer.css", "signin.js", "explorer.js")  # opsgraph/static/, in page order
 
 
 def _csp(response: httpx.Response) -> dict[str, list[str]]:
@@ -50,8 +51,8 @@ def vendor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         _install_fake_vendor(fake)
         monkeypatch.setattr(graphiql, "VENDOR_DIR", fake)
         monkeypatch.setattr(graphiql, "STATIC_DIR", tmp_path)
-        shutil.copy(VENDOR_DIR.parent / "explorer.js", tmp_path / "explorer.js")
-        shutil.copy(VENDOR_DIR.parent / "explorer.css", tmp_path / "explorer.css")
+        for own in OWN_FILES:
+            shutil.copy(VENDOR_DIR.parent / own, tmp_path / own)
     return graphiql.VENDOR_DIR
 
 
@@ -106,8 +107,7 @@ async def test_browser_gets_graphiql_from_local_files_only(
     references = [r for r in REFERENCE.findall(response.text) if r != "data:,"]  # the icon
     assert [r.partition("?")[0] for r in references] == [
         *(f"/graphql/static/vendor/{a.name}" for a in ASSETS),
-        "/graphql/static/explorer.css",
-        "/graphql/static/explorer.js",
+        *(f"/graphql/static/{own}" for own in OWN_FILES),
     ]
     for reference in references:
         path, _, fingerprint = reference.partition("?v=")
@@ -133,8 +133,24 @@ async def test_page_lists_assets_in_load_order(vendor: Path, client: httpx.Async
         "react-dom.production.min.js",
         "graphiql.min.js",
         "plugin-explorer.umd.js",
+        "signin.js",
         "explorer.js",
     ]
+
+
+async def test_page_has_a_sign_in_form(vendor: Path, client: httpx.AsyncClient) -> None:
+    text = (await client.get("/graphql", headers=BROWSER)).text
+    form = text[text.index('<form class="signin-form"') : text.index("</form>")]
+    assert 'name="username" autocomplete="username"' in form
+    assert 'name="password" type="password" autocomplete="current-password"' in form
+    assert '<button type="submit">Sign in</button>' in form
+    assert "sign in to query data" in form
+    assert '<button type="button" class="signout">Sign out</button>' in text
+    assert re.search(r"\son[a-z]+=", text) is None  # handlers come from signin.js, not inline
+    # the tokens are kept for the tab only
+    script = (graphiql.STATIC_DIR / "signin.js").read_text()
+    assert "sessionStorage" in script
+    assert "localStorage" not in script
 
 
 async def test_curl_and_any_accept_also_get_the_page(client: httpx.AsyncClient) -> None:
