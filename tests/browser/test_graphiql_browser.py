@@ -282,7 +282,9 @@ def test_signing_in_from_graphiql(
 
         # the starter query as it stands, run with the ▶ button: the user's own data
         page.click(".graphiql-execute-button")
-        data = json.loads(_result_text(page))["data"]
+        result = json.loads(_result_text(page))
+        assert "errors" not in result, result
+        data = result["data"]
         assert data["me"] == {
             "username": USERNAME,
             "roles": {"edges": [{"node": {"name": "staff"}}]},
