@@ -54,8 +54,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# the suite in parallel workers (pytest-xdist, one per core; TEST_WORKERS=0 runs it in one
+# process), each with databases of its own
+TEST_WORKERS ?= auto
+
 test: lint assets
-	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup \
+		--cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 schema: install
 	$(BIN)/opsgraph export-schema --output schema.graphql

@@ -16,6 +16,7 @@ migrated template, dropped afterwards.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -44,6 +45,8 @@ from opsgraph.db.embedded import EmbeddedPostgres
 from opsgraph.db.migrations import upgrade
 from opsgraph.services.user import create_user
 from opsgraph.settings import Settings, sqlalchemy_url
+from tests.first_run import FirstRun, copy_checkout
+from tests.first_run import start as start_first_run
 
 TEST_URL_ENV = "OPSGRAPH_TEST_DATABASE_URL"
 
@@ -353,3 +356,24 @@ async def live(fresh_database_url: URL) -> AsyncIterator[LiveApi]:
             yield LiveApi(http, factory, headers)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
+    """``make run`` in a fresh copy of the repository (``tests/first_run.py``), serving
+    the demo data on a free port; stopped with Ctrl-C at the end of the run."""
+    directory = copy_checkout(tmp_path_factory.mktemp("fresh-clone"))
+    env = subprocess_env()
+    del env["OPSGRAPH_LOG_LEVEL"]  # what a person sees
+    run = start_first_run(directory, free_port(), env)
+    yield run
+    # Ctrl-C reaches make and the server alike: make ends by the signal, the server cleanly
+    assert run.stop() in (0, 2, 130, -signal.SIGINT), run.output
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under parallel workers (``make test`` runs pytest-xdist with ``--dist loadgroup``)
+    the browser tests share one worker: one Chromium install, one GraphiQL asset check."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))

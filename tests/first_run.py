@@ -1,0 +1,123 @@
+"""``make run`` in a fresh copy of the repository, as a newcomer starts opsgraph.
+
+The copy holds the repository's tracked files as they are in the working tree (what a
+clone of this commit holds) and nothing else: no ``.opsgraph`` data, no GraphiQL files.
+Its ``make run`` installs GraphiQL's files with npm, starts an embedded PostgreSQL in the
+copy's ``.opsgraph``, migrates, loads the demo data (printing the demo passwords) and
+serves. The copy uses the suite's virtual environment (``VENV``): creating one and
+installing the dependencies is what ``make test`` itself does on a fresh clone, and it
+does it with the same Makefile rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PASSWORD = re.compile(r"^\s+(admin|staff): (\S+)\s*$")
+
+
+def copy_checkout(target: Path) -> Path:
+    """The tracked files of the working tree, copied to ``target``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if not source.is_file():  # deleted in the working tree
+            continue
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+    return target
+
+
+@dataclass
+class FirstRun:
+    """A running ``make run`` in a fresh copy: its directory, address and output."""
+
+    directory: Path
+    port: int
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def passwords(self) -> dict[str, str]:
+        """The demo passwords ``make run`` printed on its first start."""
+        found = {}
+        for line in self.lines:
+            match = DEMO_PASSWORD.match(line)
+            if match:
+                found[match[1]] = match[2]
+        return found
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                time.sleep(0.2)  # the reader thread takes the last lines
+                raise AssertionError(f"make run exited ({self.process.returncode}):\n{self.output}")
+            try:
+                if httpx.get(f"{self.base}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"make run was not ready in {timeout:.0f} s:\n{self.output}")
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person stops it; the exit status of ``make``."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+def start(directory: Path, port: int, env: dict[str, str], timeout: float = 600) -> FirstRun:
+    """``make run`` in ``directory`` on ``port``, once it answers ``/ready``."""
+    process = subprocess.Popen(
+        ["make", "run", f"VENV={ROOT / '.venv'}"],
+        cwd=directory,
+        env={**env, "OPSGRAPH_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, stopped as a whole
+    )
+    run = FirstRun(directory, port, process)
+    threading.Thread(target=run._read, daemon=True).start()
+    try:
+        run.wait_ready(timeout)
+    except BaseException:
+        run.stop()
+        raise
+    return run

@@ -1,0 +1,229 @@
+"""The README's examples, run as written against a ``make run`` of a fresh copy.
+
+Every fenced ``graphql`` block is sent to that server as the demo ``admin`` and must answer
+with data and no error (a mutation's payload ``errors`` included). Every fenced ``sh`` block
+runs in bash (``set -euo pipefail``) in the copy's directory and must exit 0; a block
+written as a terminal session (``$ command`` then its output) runs its commands and must
+print lines of the shown shape. The only things changed on the way are the reader's own
+values: the server's address (a free port instead of 8000), the printed demo password for
+``<admin password>``, and, for the example that brings its own PostgreSQL, a database of
+the test run. A block that can't run here says why in ``NOT_RUN`` and names the test that
+runs it instead; a new block that neither runs nor is listed fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import URL
+
+from tests.conftest import PgServer, free_port
+from tests.first_run import ROOT, FirstRun, start
+
+README = ROOT / "README.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+# a block's first command -> why it does not run here, and what runs it instead
+NOT_RUN = {
+    "make run": "the first_run fixture runs it in a fresh copy: every example here uses it",
+    "make test": "CI (.ci/run) runs it, and this test is part of it",
+    "make lint": "make test runs lint first; format, schema, bench and load are make targets "
+    "checked to exist below",
+    "docker compose": "no container runtime on this machine: tests/test_deploy_entrypoints.py "
+    "runs the image's commands outside a container",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"README.md:{self.line} ({self.language})"
+
+
+def blocks(language: str) -> list[Block]:
+    text = README.read_text()
+    return [
+        Block(match[1], text.count("\n", 0, match.start()) + 1, match[2])
+        for match in FENCE.finditer(text)
+        if match[1] == language
+    ]
+
+
+def commands(block: Block) -> list[str]:
+    """A terminal session's ``$`` lines, or the whole block (continuations joined)."""
+    lines = block.text.splitlines()
+    if any(line.startswith("$ ") for line in lines):
+        return [line[2:] for line in lines if line.startswith("$ ")]
+    return [block.text]
+
+
+def first_command(block: Block) -> str:
+    for line in block.text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return re.sub(r"^(\w+=\S+\s+)+", "", line.removeprefix("$ "))
+    return ""
+
+
+def not_run(block: Block) -> str | None:
+    command = first_command(block)
+    for prefix, reason in NOT_RUN.items():
+        if command == prefix or command.startswith(prefix + " "):
+            return reason
+    return None
+
+
+def test_every_block_is_run_or_says_why() -> None:
+    shell = blocks("sh")
+    assert len(shell) >= 5 and len(blocks("graphql")) >= 5
+    skipped = [block for block in shell if not_run(block)]
+    # the reasons above stay few: most examples run
+    assert len(skipped) <= len(NOT_RUN), [str(block) for block in skipped]
+    makefile = (ROOT / "Makefile").read_text()
+    for block in skipped:
+        for target in re.findall(r"^make (\w+)", block.text, re.MULTILINE):
+            assert re.search(rf"^{target}:", makefile, re.MULTILINE), (str(block), target)
+
+
+def test_the_quickstart_prints_the_demo_passwords(first_run: FirstRun) -> None:
+    passwords = first_run.passwords()
+    assert set(passwords) == {"admin", "staff"}, first_run.output
+    saved = (first_run.directory / ".opsgraph" / "demo-credentials.txt").read_text()
+    assert all(password in saved for password in passwords.values())
+
+
+def _localised(text: str, run: FirstRun) -> str:
+    return text.replace("127.0.0.1:8000", f"127.0.0.1:{run.port}")
+
+
+def _admin_token(run: FirstRun) -> str:
+    response = httpx.post(
+        f"{run.base}/auth/token",
+        data={"username": "admin", "password": run.passwords()["admin"]},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def _payload_errors(value: Any) -> list[Any]:
+    """Every non-empty ``errors`` list inside a mutation's payloads."""
+    found: list[Any] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "errors" and item:
+                found.append(item)
+            else:
+                found.extend(_payload_errors(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_payload_errors(item))
+    return found
+
+
+def test_graphql_examples_answer_with_data(first_run: FirstRun) -> None:
+    headers = {"Authorization": f"Bearer {_admin_token(first_run)}"}
+    for block in blocks("graphql"):
+        query = block.text.replace("<admin password>", first_run.passwords()["admin"])
+        assert "<" not in query and '"..."' not in query, f"{block}: a placeholder is left"
+        response = httpx.post(
+            f"{first_run.base}/graphql", json={"query": query}, headers=headers, timeout=30
+        )
+        body = response.json()
+        assert response.status_code == 200, (str(block), body)
+        assert "errors" not in body, (str(block), body)
+        assert body["data"] and not _payload_errors(body["data"]), (str(block), body)
+
+
+def _run_shell(script: str, run: FirstRun, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        cwd=run.directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, (script, result.stdout, result.stderr)
+    return result.stdout
+
+
+def _shell_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "VENV": str(ROOT / ".venv"),
+        "OPSGRAPH_ENV_FILE": "",
+    }
+    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
+    env.update(extra or {})
+    return env
+
+
+def _shape(line: str) -> re.Pattern[str]:
+    """An output line of the README as a pattern: hashes and numbers may differ."""
+    pattern = re.escape(line.strip())
+    pattern = re.sub(r"[0-9a-f]{64}", "[0-9a-f]{64}", pattern)
+    return re.compile(pattern)
+
+
+def _check_json_output(block: Block, output: str) -> None:
+    """A JSON answer printed by an example carries no GraphQL error."""
+    for line in output.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            assert "errors" not in value and not _payload_errors(value.get("data")), (
+                str(block),
+                value,
+            )
+
+
+@pytest.fixture
+def own_database(pg_server: PgServer) -> URL:
+    return pg_server.url(pg_server.create_database("opsgraph_readme"))
+
+
+def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
+    ran = 0
+    for block in blocks("sh"):
+        if not_run(block):
+            continue
+        script = _localised(block.text, first_run)
+        if first_command(block) == "make run":  # with a database of its own
+            url = own_database.render_as_string(hide_password=False)
+            script = script.replace("postgresql://user:password@localhost:5432/opsgraph", url)
+            env = dict(re.findall(r"^(\w+)=(\S+) make run", script, re.MULTILINE))
+            assert env, f"{block}: expected VARIABLE=value make run"
+            served = start(first_run.directory, free_port(), _shell_env(env), timeout=300)
+            assert served.stop() is not None
+            ran += 1
+            continue
+        terminal = commands(block)
+        if terminal != [block.text]:  # $ command, then its output
+            output = _run_shell("\n".join(terminal), first_run, _shell_env())
+            shown = [
+                line for line in block.text.splitlines() if line and not line.startswith("$ ")
+            ]
+            for line in shown:
+                assert _shape(line).search(output), (str(block), line, output)
+        else:
+            output = _run_shell(script, first_run, _shell_env())
+            _check_json_output(block, output)
+        ran += 1
+    assert ran >= 3
