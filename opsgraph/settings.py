@@ -48,6 +48,13 @@ class ConfigError(ValueError):
     """A setting is missing or wrong; the message is one line meant for the operator."""
 
 
+# how to get an empty database, for the messages that ask for one
+FRESH_DATABASE = (
+    "set OPSGRAPH_DATA_DIR to an empty directory (embedded PostgreSQL) or point "
+    "OPSGRAPH_DATABASE_URL at an empty database, then run `opsgraph migrate`"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPSGRAPH_",
