@@ -342,15 +342,27 @@ def _password(given: str | None, who: str, env: str | None = None) -> str:
     return getpass.getpass(f"Password for the new {who}: ")
 
 
+# what to change when create-admin / create-user is refused, by the refused input's field
+ACCOUNT_FIXES = {
+    "username": "choose another --username",
+    "email": "give another --email",
+    "password": "choose a stronger --password",
+    "customer": "check --customer (a customer's external id, or its id)",
+    "roles": "check --role",
+}
+
+
 def _create_account(settings: Settings, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
-    """Run a user-creating service in one transaction; its refusal is a one-line error."""
+    """Run a user-creating service in one transaction; its refusal is a one-line error
+    saying which option to change."""
     from opsgraph.errors import DomainError
 
     with database(settings) as url:
         try:
             _in_transaction(url, settings, work)
         except DomainError as exc:
-            raise ConfigError(exc.message) from None
+            fix = ACCOUNT_FIXES.get(exc.field[-1] if exc.field else "")
+            raise ConfigError(f"{exc.message}; {fix}" if fix else exc.message) from None
 
 
 def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> None:
@@ -691,7 +703,6 @@ def database_failure(error: BaseException, settings: Settings | None) -> str | N
     primary = getattr(getattr(error, "orig", error), "diag", None)
     reason = getattr(primary, "message_primary", None) or faults.describe(error)
     return f"{where} refused the work: {reason}"
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -193,7 +193,7 @@ def test_create_user_linked_to_a_customer(
     missing = ["--username", "lee", "--email", "lee@x.se", "--customer", "NOPE"]
     assert main([*user, *missing]) == 1
     err = capsys.readouterr().err
-    assert "opsgraph: error: no customer with the external id or id 'NOPE'\n" in err
+    assert "opsgraph: error: no customer with the external id or id 'NOPE'; check --customer" in err
     assert "Traceback" not in err
     with psycopg.connect(libpq_dsn(fresh_database_url)) as conn:
         users = conn.execute(

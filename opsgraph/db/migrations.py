@@ -115,6 +115,5 @@ def check_schema(url: str | URL, where: str) -> None:
     if not known_revision(current):
         raise _unknown(where, current)
     raise ConfigError(
-        f"{where} is at migration {current}; this opsgraph needs {head}: "
-        "run `opsgraph migrate`"
+        f"{where} is at migration {current}; this opsgraph needs {head}: run `opsgraph migrate`"
     )
