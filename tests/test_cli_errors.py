@@ -27,6 +27,7 @@ from tests.conftest import PgServer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- cli-errors:start -->", "<!-- cli-errors:end -->"
+DB = "OPSGRAPH_DATABASE_URL"
 WEAK = "short"
 GOOD = "a-long-password"
 
@@ -276,7 +277,8 @@ def test_every_cli_error_is_one_line_and_listed_in_the_readme(
     )
     run("a bootstrap admin email of another user", "serve", "--port", port, **taken)
     run("worker without a database URL", "worker")
-    run("worker concurrency out of range", "worker", "--concurrency", "0")
+    line = run("worker concurrency out of range", "worker", "--concurrency", "0", **{DB: url})
+    assert "--concurrency" in line
 
     # seed
     run("seed --customers below 1", "seed", "--customers", "0")
