@@ -523,6 +523,8 @@ def load_settings(**overrides: Any) -> Settings:
         message = str(first["msg"]).removeprefix("Value error, ")
         if where:
             message = f"OPSGRAPH_{where.upper()}: {message}"
+            if first["type"] != "value_error":  # a wrong type: say where it is set
+                message += " (fix it in the environment or .env; .env.example lists it)"
         raise ConfigError(message) from None
 
 

@@ -33,7 +33,10 @@ def migrations_dir() -> Path:
     ):
         if (candidate / "env.py").is_file():
             return candidate
-    raise ConfigError("migrations directory not found next to the opsgraph package")
+    raise ConfigError(
+        "migrations directory not found next to the opsgraph package: run opsgraph from its "
+        "repository (or the image's working directory), where migrations/ is"
+    )
 
 
 def alembic_config(url: str | URL | None = None) -> Config:
