@@ -151,8 +151,8 @@ def _seed_demo(url: str, settings: Settings) -> dict[str, str]:
 
 def sign_in_hint(host: str, port: int) -> str:
     return (
-        f"sign in with the `login` mutation at http://{host}:{port}/graphql (GraphiQL) or "
-        "POST /auth/token, then send `Authorization: Bearer <accessToken>`"
+        f"sign in at http://{host}:{port}/graphql (GraphiQL's sign-in bar, or the `login` "
+        "mutation) or with POST /auth/token"
     )
 
 

@@ -195,4 +195,4 @@ def test_serve_with_demo_data_honours_a_bootstrap_admin_named_like_a_demo_user(
     [line] = [line for line in err.splitlines() if "bootstrap admin" in line]
     assert line.endswith("bootstrap admin 'admin' already present; its password was not changed")
     note = tmp_path / "demo-credentials.txt"
-    assert f"Demo users admin and staff: passwords in {note}; sign in with" in out
+    assert f"Demo users admin and staff: passwords in {note}; sign in at http" in out

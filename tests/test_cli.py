@@ -371,14 +371,14 @@ def test_later_seeds_say_where_the_demo_passwords_are(
     assert main(["seed"]) == 0
     first = capsys.readouterr().out
     assert "staff: " in first
-    assert "sign in with the `login` mutation at http://127.0.0.1:8000/graphql" in first
+    assert "sign in at http://127.0.0.1:8000/graphql (GraphiQL's sign-in bar" in first
     assert main(["seed"]) == 0
     again = capsys.readouterr().out.splitlines()
     note = tmp_path / "demo-credentials.txt"
     assert again[0] == (
-        f"Demo users admin and staff: passwords in {note}; sign in with the `login` mutation "
-        "at http://127.0.0.1:8000/graphql (GraphiQL) or POST /auth/token, then send "
-        "`Authorization: Bearer <accessToken>`"
+        f"Demo users admin and staff: passwords in {note}; sign in at "
+        "http://127.0.0.1:8000/graphql (GraphiQL's sign-in bar, or the `login` mutation) or "
+        "with POST /auth/token"
     )
     note.unlink()
     assert main(["seed"]) == 0
