@@ -490,7 +490,7 @@ def sqlalchemy_url(raw: str) -> URL:
     """
     try:
         url = make_url(raw.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             "database URL is malformed: expected postgresql://user:password@host:port/database"
         ) from None

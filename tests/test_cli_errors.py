@@ -162,6 +162,7 @@ def test_every_cli_error_is_one_line_and_listed_in_the_readme(
 
     # the database URL and reaching the database
     run("a malformed database URL", "migrate", OPSGRAPH_DATABASE_URL="not a url")
+    run("a port that is not a number", "migrate", **{DB: "postgresql://u@127.0.0.1:x/db"})
     run("a database URL of another kind", "migrate", OPSGRAPH_DATABASE_URL="mysql://u@h/db")
     run(
         "a database URL without a database",
