@@ -20,11 +20,13 @@ help:
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 		{ echo "opsgraph needs Python 3.11 or newer ($(PYTHON) is older); set PYTHON=python3.x"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@test -x $(BIN)/python || { echo "creating $(VENV) (a Python virtual environment)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing opsgraph and its dependencies into $(VENV) (first run: about a minute)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+	@echo "installed: $(BIN)/opsgraph"
 
 install: $(STAMP)
 
@@ -35,15 +37,17 @@ else
 assets: $(ASSETS_STAMP)
 
 $(ASSETS_STAMP): package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund --loglevel=error
-	$(NPM) run --silent vendor
+	@echo "installing GraphiQL's files with npm (package-lock.json) into $(VENDOR)"
+	@$(NPM) ci --no-audit --no-fund --loglevel=error
+	@$(NPM) run --silent vendor
 	@touch $@
 endif
 
 run: install
 	@$(MAKE) --no-print-directory assets || \
 		echo "make assets failed: /graphql will explain how to get GraphiQL; serving anyway"
-	$(BIN)/opsgraph serve --migrate --seed-demo
+	@echo "starting opsgraph: embedded PostgreSQL in .opsgraph, migrations, demo data"
+	@$(BIN)/opsgraph serve --migrate --seed-demo
 
 lint: install
 	$(BIN)/ruff check .

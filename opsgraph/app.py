@@ -165,26 +165,48 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _bootstrap_admin(settings: Settings, session_factory: SessionFactory) -> None:
-    """The first admin from OPSGRAPH_BOOTSTRAP_ADMIN_*, when set and no admin exists."""
-    if not settings.bootstrap_admin_username:
+BOOTSTRAP_VARIABLES = {
+    "username": "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME",
+    "email": "OPSGRAPH_BOOTSTRAP_ADMIN_EMAIL",
+    "password": "OPSGRAPH_BOOTSTRAP_ADMIN_PASSWORD",
+}
+
+
+async def bootstrap_admin(settings: Settings, session_factory: SessionFactory) -> None:
+    """The admin of OPSGRAPH_BOOTSTRAP_ADMIN_*, when set: created unless its username
+    exists. Logs one line: created, or already present (its password not changed); a
+    refusal is a ConfigError naming the reason and the variable to fix."""
+    username = settings.bootstrap_admin_username
+    if not username:
         return
     from opsgraph.errors import DomainError
-    from opsgraph.services.user import ensure_bootstrap_admin
+    from opsgraph.services.user import Bootstrap, ensure_bootstrap_admin
 
+    name = username.strip().lower()
     try:
         async with session_factory() as session, session.begin():
-            made = await ensure_bootstrap_admin(
+            outcome = await ensure_bootstrap_admin(
                 session,
-                username=settings.bootstrap_admin_username,
+                username=username,
                 email=settings.bootstrap_admin_email,
                 password=settings.bootstrap_admin_password,
                 settings=settings,
             )
     except DomainError as exc:
-        raise ConfigError(f"OPSGRAPH_BOOTSTRAP_ADMIN_*: {exc.message}") from None
-    if made:
-        log.info("created the bootstrap admin %r", settings.bootstrap_admin_username)
+        field = exc.field[-1] if exc.field else ""
+        fix = BOOTSTRAP_VARIABLES.get(field, "OPSGRAPH_BOOTSTRAP_ADMIN_*")
+        raise ConfigError(f"bootstrap admin {name!r} refused: {exc.message}; fix {fix}") from None
+    if outcome is Bootstrap.CREATED:
+        log.info("bootstrap admin %r created", name)
+    elif outcome is Bootstrap.PRESENT:
+        log.info("bootstrap admin %r already present; its password was not changed", name)
+    else:
+        log.warning(
+            "bootstrap admin %r already present without the admin role; its password and "
+            "roles were not changed (give it the role with userAssignRole, or pick another "
+            "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME)",
+            name,
+        )
 
 
 def _start_worker(settings: Settings) -> Callable[[], Awaitable[None]]:
@@ -239,7 +261,7 @@ def create_app(
             )
         engine = create_engine(settings.database_url, settings)
         app.state.session_factory = create_session_factory(engine)
-        await _bootstrap_admin(settings, app.state.session_factory)
+        await bootstrap_admin(settings, app.state.session_factory)
         # Everything loaded so far (modules, the schema) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise walk it all
         # while a large response is being built (`make bench`: p95 318 -> 199 ms).

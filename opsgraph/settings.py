@@ -48,6 +48,13 @@ class ConfigError(ValueError):
     """A setting is missing or wrong; the message is one line meant for the operator."""
 
 
+# how to get an empty database, for the messages that ask for one
+FRESH_DATABASE = (
+    "set OPSGRAPH_DATA_DIR to an empty directory (embedded PostgreSQL) or point "
+    "OPSGRAPH_DATABASE_URL at an empty database, then run `opsgraph migrate`"
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPSGRAPH_",
@@ -483,7 +490,7 @@ def sqlalchemy_url(raw: str) -> URL:
     """
     try:
         url = make_url(raw.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             "database URL is malformed: expected postgresql://user:password@host:port/database"
         ) from None
@@ -516,6 +523,8 @@ def load_settings(**overrides: Any) -> Settings:
         message = str(first["msg"]).removeprefix("Value error, ")
         if where:
             message = f"OPSGRAPH_{where.upper()}: {message}"
+            if first["type"] != "value_error":  # a wrong type: say where it is set
+                message += " (fix it in the environment or .env; .env.example lists it)"
         raise ConfigError(message) from None
 
 

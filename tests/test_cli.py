@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
+import io
+import os
+import pty
+import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import URL
 
-from opsgraph.cli import main
+from opsgraph.cli import build_parser, main, shows_progress
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import bundled_major_version
 from opsgraph.db.migrations import head_revision
 from opsgraph.schema.root import schema
-from tests.conftest import subprocess_env
+from opsgraph.version import __version__
+from tests.conftest import PgServer, subprocess_env
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -193,7 +200,7 @@ def test_create_user_linked_to_a_customer(
     missing = ["--username", "lee", "--email", "lee@x.se", "--customer", "NOPE"]
     assert main([*user, *missing]) == 1
     err = capsys.readouterr().err
-    assert "opsgraph: error: no customer with the external id or id 'NOPE'\n" in err
+    assert "opsgraph: error: no customer with the external id or id 'NOPE'; check --customer" in err
     assert "Traceback" not in err
     with psycopg.connect(libpq_dsn(fresh_database_url)) as conn:
         users = conn.execute(
@@ -252,3 +259,129 @@ def test_seed_demo_then_bulk(
     monkeypatch.setenv("OPSGRAPH_JWT_SECRET", "p" * 40)
     assert main(["seed"]) == 1
     assert "development only" in capsys.readouterr().err
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"opsgraph {__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, path: str = "opsgraph"
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, f"{path} {name}")
+
+
+def test_every_command_and_option_is_described() -> None:
+    missing = []
+    commands = list(_parsers(build_parser()))
+    assert len(commands) > 5
+    for path, parser in commands:
+        if not parser.description:
+            missing.append(f"{path}: description")
+        if not parser.epilog or "examples:" not in parser.epilog:
+            missing.append(f"{path}: epilog with examples")
+        elif path not in parser.epilog:
+            missing.append(f"{path}: examples of itself")
+        for action in parser._actions:
+            if not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{path}: {action.dest}")
+            if isinstance(action, argparse._SubParsersAction):
+                missing.extend(
+                    f"{path} {choice.dest}: summary"
+                    for choice in action._choices_actions
+                    if not choice.help
+                )
+    assert missing == []
+
+
+def test_help_shows_the_examples() -> None:
+    result = run_cli("seed", "--help")
+    assert result.returncode == 0
+    assert "examples:\n  opsgraph seed\n  opsgraph seed --customers 10000" in result.stdout
+    assert "make N customers" in result.stdout
+
+
+def test_progress_only_on_a_terminal(pg_server: PgServer, template_database: str) -> None:
+    def fresh() -> dict[str, str]:
+        url = pg_server.url(pg_server.create_database("opsgraph_bulk", template=template_database))
+        return subprocess_env(OPSGRAPH_DATABASE_URL=url_text(url), COLUMNS="100")
+
+    command = [sys.executable, "-m", "opsgraph", "seed", "--customers", "3"]
+    # on a pipe: nothing but the summary
+    piped = subprocess.run(
+        command, env=fresh(), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert piped.stdout.startswith("bulk data loaded in ")
+    # stderr on a pseudo-terminal, as in a shell: the rows of each table are drawn
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        command,
+        env=fresh(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    ) as proc:
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        out = proc.stdout.read() if proc.stdout else ""
+    os.close(controller)
+    assert proc.returncode == 0, drawn
+    screen = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", drawn).decode()
+    for table in ("customer", "order_line", "payment", "ticket"):
+        assert re.search(rf"{table}\s.*\d+ rows", screen), screen
+    assert out.startswith("bulk data loaded in ")  # the summary stays
+
+
+def test_shows_progress_asks_the_stream() -> None:
+    assert not shows_progress(io.StringIO())
+    with open(os.devnull, "w") as devnull:
+        assert not shows_progress(devnull)
+    controller, terminal = pty.openpty()
+    with os.fdopen(terminal, "w") as tty:
+        assert shows_progress(tty)
+    os.close(controller)
+
+
+def test_later_seeds_say_where_the_demo_passwords_are(
+    fresh_database_url: URL,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATABASE_URL", url_text(fresh_database_url))
+    monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
+    assert main(["seed"]) == 0
+    first = capsys.readouterr().out
+    assert "staff: " in first
+    assert "sign in at http://127.0.0.1:8000/graphql (GraphiQL's sign-in bar" in first
+    assert main(["seed"]) == 0
+    again = capsys.readouterr().out.splitlines()
+    note = tmp_path / "demo-credentials.txt"
+    assert again[0] == (
+        f"Demo users admin and staff: passwords in {note}; sign in at "
+        "http://127.0.0.1:8000/graphql (GraphiQL's sign-in bar, or the `login` mutation) or "
+        "with POST /auth/token"
+    )
+    note.unlink()
+    assert main(["seed"]) == 0
+    gone = capsys.readouterr().out
+    assert f"{note} (their passwords, saved when they were created) is gone" in gone
+    assert "`opsgraph create-admin`" in gone

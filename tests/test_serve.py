@@ -83,4 +83,6 @@ def test_serve_embedded_demo_then_stop_cleanly(tmp_path: Path, stop_signal: sign
     out, err = second.communicate(timeout=60)
     assert second.returncode in ((0,) if stop_signal == signal.SIGTERM else (0, 130)), err
     assert "admin:" not in out
+    note = tmp_path / "demo-credentials.txt"
+    assert f"Demo users admin and staff: passwords in {note}; sign in at http" in out
     assert not _postgres_processes(pgdata)

@@ -59,17 +59,21 @@ def check_data_dir(pgdata: Path) -> None:
         pgdata.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
-            f"data directory {pgdata} cannot be created: {exc.strerror or exc}"
+            f"data directory {pgdata} cannot be created: {exc.strerror or exc}; "
+            "point OPSGRAPH_DATA_DIR elsewhere"
         ) from None
     if not pgdata.is_dir():
-        raise ConfigError(f"data directory {pgdata} is not a directory")
+        raise ConfigError(
+            f"data directory {pgdata} is not a directory; point OPSGRAPH_DATA_DIR elsewhere"
+        )
     probe = pgdata / f".write-test-{uuid.uuid4().hex}"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise ConfigError(
-            f"data directory {pgdata} is not writable: {exc.strerror or exc}"
+            f"data directory {pgdata} is not writable: {exc.strerror or exc}; fix its "
+            "permissions or point OPSGRAPH_DATA_DIR elsewhere"
         ) from None
 
     version_file = pgdata / "PG_VERSION"
@@ -80,7 +84,8 @@ def check_data_dir(pgdata: Path) -> None:
         except ValueError:
             raise ConfigError(
                 f"data directory {pgdata} has an unreadable PG_VERSION ({raw!r}); "
-                "it is not a PostgreSQL data directory"
+                "it is not a PostgreSQL data directory: move it aside or point OPSGRAPH_DATA_DIR "
+                "elsewhere"
             ) from None
         bundled = bundled_major_version()
         if found > bundled:
@@ -115,10 +120,10 @@ class EmbeddedPostgres:
         try:
             self._server = lib.get_server(self.pgdata, cleanup_mode="stop")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
+            reason = self._last_log_line() or str(exc)
             raise ConfigError(
-                f"embedded PostgreSQL in {self.pgdata} failed to start: {self._last_log_line()}"
-                if self._last_log_line()
-                else f"embedded PostgreSQL in {self.pgdata} failed to start: {exc}"
+                f"embedded PostgreSQL in {self.pgdata} failed to start: {reason}; its log is "
+                f"{self.pgdata / 'log'}"
             ) from None
         admin_uri = self._server.get_uri()
         self.ensure_database(admin_uri, APP_DATABASE)

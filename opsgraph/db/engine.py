@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import (
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from opsgraph.settings import ConfigError, Settings, sqlalchemy_url
 
 SessionFactory = async_sessionmaker[AsyncSession]
+DEFAULT_PORT = 5432
 
 
 def session_options(settings: Settings) -> str:
@@ -53,9 +56,11 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 def describe(url: str | URL) -> str:
     """host:port/database of a URL, without its password, for messages."""
     parsed = url if isinstance(url, URL) else sqlalchemy_url(url)
-    host = parsed.host or parsed.query.get("host") or "localhost"
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"{host}{port}/{parsed.database}"
+    host = parsed.query.get("host") or parsed.host or "localhost"
+    if isinstance(host, tuple):  # ?host=a&host=b
+        host = ",".join(host)
+    port = parsed.port or (None if host.startswith("/") else DEFAULT_PORT)
+    return f"{host}:{port}/{parsed.database}" if port else f"{host}/{parsed.database}"
 
 
 def libpq_dsn(url: str | URL) -> str:
@@ -70,5 +75,50 @@ def check_connection(url: str | URL, timeout: int = 5) -> None:
         with psycopg.connect(libpq_dsn(url), connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot connect to database {describe(url)}: {reason}") from None
+        raise ConfigError(connection_failure(url, exc, timeout)) from None
+
+
+# what libpq's reason for a failed connection means for the person who configured the URL
+CONNECTION_ADVICE: tuple[tuple[str, str], ...] = (
+    ("connection refused", "check that PostgreSQL is running there and listens on that port"),
+    ("no such file or directory", "check that PostgreSQL is running there"),
+    ("could not translate host name", "check the host name in OPSGRAPH_DATABASE_URL"),
+    ("name or service not known", "check the host name in OPSGRAPH_DATABASE_URL"),
+    ("password authentication failed", "check the user and password in OPSGRAPH_DATABASE_URL"),
+    ("no password supplied", "add the password to OPSGRAPH_DATABASE_URL"),
+    ('role "', "check the user in OPSGRAPH_DATABASE_URL"),
+    ("no pg_hba.conf entry", "allow this client in the server's pg_hba.conf"),
+    ("too many clients", "wait for connections to close, or raise max_connections"),
+    ("starting up", "wait until it has started"),
+    ("shutting down", "start it again"),
+)
+
+
+def connection_failure(url: str | URL, error: psycopg.Error, timeout: int) -> str:
+    """One line for a connection that failed: where (never the password), libpq's reason
+    without its repetitions and hints, and what to check."""
+    where = describe(url)
+    if isinstance(error, psycopg.errors.ConnectionTimeout):
+        return (
+            f"cannot connect to database {where}: no answer within {timeout} s; check the "
+            "host and port in OPSGRAPH_DATABASE_URL and that no firewall drops the connection"
+        )
+    # libpq: 'connection to server at "h" (addr), port p failed: FATAL:  reason' per address
+    # tried, each perhaps followed by tab-indented hints; the last attempt's reason is enough
+    attempts = [line for line in str(error).splitlines() if line.strip() and line[0] != "\t"]
+    reason = attempts[-1] if attempts else type(error).__name__
+    reason = reason.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
+    reason = reason.removeprefix("FATAL:").strip().rstrip(".")
+    lowered = reason.lower()
+    missing = re.fullmatch(r'database "(.+)" does not exist', reason)
+    if missing:
+        advice = (
+            f"create it (`createdb {missing.group(1)}`) or fix the database name in "
+            "OPSGRAPH_DATABASE_URL"
+        )
+    else:
+        advice = next(
+            (advice for needle, advice in CONNECTION_ADVICE if needle in lowered),
+            "check OPSGRAPH_DATABASE_URL and that PostgreSQL is running there",
+        )
+    return f"cannot connect to database {where}: {reason[:1].lower()}{reason[1:]}; {advice}"

@@ -13,8 +13,8 @@ movement. Bulk orders do not move stock: this data is for read benchmarks, so no
 movements are generated and stock levels stay as they were (and consistent). Financial
 transactions, time entries and users are not generated either.
 
-Loading twice is refused: when ``B-000001`` exists, :class:`ConfigError` says to use a
-fresh database. Ids come from the tables' identity sequences (``nextval`` in blocks), so
+Loading twice is refused: when ``B-000001`` exists, :class:`ConfigError` says how to get
+a fresh database. Ids come from the tables' identity sequences (``nextval`` in blocks), so
 later ordinary inserts never collide with bulk rows.
 """
 
@@ -23,14 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import psycopg
 
 from opsgraph.seed.demo_data import CITIES, NAME_FIRST, NAME_SUFFIX, STREETS, TICKET_SUBJECTS
-from opsgraph.settings import ConfigError
+from opsgraph.settings import FRESH_DATABASE, ConfigError
 
 FIRST_EXTERNAL_ID = "B-000001"
 CHUNK = 2_000  # customers generated and copied per round
@@ -261,8 +261,15 @@ def _copy(conn: psycopg.Connection[Any], table: str, rows: Iterable[Sequence[obj
             copy.write_row(row)
 
 
-def seed_bulk(dsn: str, *, customers: int, seed: int = 42) -> BulkStats:
-    """Load the bulk data set into the database at ``dsn`` (a libpq URL), all or nothing."""
+Progress = Callable[[str, int], None]
+"""Told ``(table, rows)`` after each COPY of a round; ``("ANALYZE", 0)`` before the last step."""
+
+
+def seed_bulk(
+    dsn: str, *, customers: int, seed: int = 42, progress: Progress | None = None
+) -> BulkStats:
+    """Load the bulk data set into the database at ``dsn`` (a libpq URL), all or nothing;
+    ``progress`` hears of every table's rows as they are copied."""
     if customers < 1:
         raise ConfigError("customers must be at least 1")
     began = time.perf_counter()
@@ -273,7 +280,8 @@ def seed_bulk(dsn: str, *, customers: int, seed: int = 42) -> BulkStats:
         taken = conn.execute("SELECT 1 FROM customer WHERE external_id = %s", (FIRST_EXTERNAL_ID,))
         if taken.fetchone():
             raise ConfigError(
-                f"bulk data already loaded ({FIRST_EXTERNAL_ID} exists); use a fresh database"
+                f"bulk data already loaded ({FIRST_EXTERNAL_ID} exists); for a fresh database, "
+                f"{FRESH_DATABASE}"
             )
         products, stats.products_created = _products(conn)
         generator = _Generator(conn, seed, products)
@@ -283,6 +291,10 @@ def seed_bulk(dsn: str, *, customers: int, seed: int = 42) -> BulkStats:
                 _copy(conn, table, rows)
                 attribute = STAT_OF_TABLE[table]
                 setattr(stats, attribute, getattr(stats, attribute) + len(rows))
+                if progress is not None:
+                    progress(table, len(rows))
+        if progress is not None:
+            progress("ANALYZE", 0)
         conn.execute('ANALYZE customer, property, "order", order_line, invoice, payment, ticket')
     stats.seconds = round(time.perf_counter() - began, 2)
     return stats

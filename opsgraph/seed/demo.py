@@ -45,7 +45,7 @@ from opsgraph.models import (
 from opsgraph.seed.demo_data import DEMO_USERS, DemoPlan, Ref
 from opsgraph.seed.demo_plan import build_plan
 from opsgraph.services.role import ensure_builtin_roles
-from opsgraph.settings import ConfigError
+from opsgraph.settings import FRESH_DATABASE, ConfigError
 
 ANCHOR = "C-100"
 # pg_advisory_xact_lock key: two seeds at once queue instead of both inserting
@@ -176,5 +176,6 @@ async def _refuse_clashes(session: AsyncSession, plan: DemoPlan) -> None:
         if taken:
             raise ConfigError(
                 f"cannot load the demo data: {name} {', '.join(map(str, taken))} already "
-                f"exist(s) while customer {ANCHOR} does not; load it into an empty database"
+                f"exist(s) while customer {ANCHOR} does not; to load it into an empty database, "
+                f"{FRESH_DATABASE}"
             )

@@ -293,17 +293,33 @@ async def create_admin(
     )
 
 
+class Bootstrap(enum.Enum):
+    """What ``ensure_bootstrap_admin`` found or did."""
+
+    CREATED = "created"
+    PRESENT = "present"  # the username exists and holds the admin role
+    PRESENT_WITHOUT_ADMIN = "present without the admin role"
+
+
 async def ensure_bootstrap_admin(
     session: AsyncSession, *, username: str, email: str, password: str, settings: Settings
-) -> bool:
-    """Create the configured first admin when no user holds the admin role; True if made.
-    Start-ups of several workers take turns on an advisory lock."""
+) -> Bootstrap:
+    """Create the configured admin unless a user with its username exists (whatever other
+    admins there are); an existing user is left as it is, password and roles included.
+    Refusals (a weak password, an email that belongs to another user) are the
+    ``DomainError``s of ``create_admin``. Start-ups of several workers take turns on an
+    advisory lock."""
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('opsgraph:bootstrap'))"))
-    has_admin = await session.scalar(
-        select(UserRole.user_id).join(Role, Role.id == UserRole.role_id).where(Role.name == "admin")
+    existing = await session.scalar(
+        select(User.id).where(User.username == username.strip().lower())
     )
-    if has_admin is not None:
-        return False
+    if existing is not None:
+        is_admin = await session.scalar(
+            select(UserRole.user_id)
+            .join(Role, Role.id == UserRole.role_id)
+            .where(UserRole.user_id == existing, Role.name == "admin")
+        )
+        return Bootstrap.PRESENT if is_admin is not None else Bootstrap.PRESENT_WITHOUT_ADMIN
     await create_admin(
         session,
         username=username,
@@ -312,7 +328,7 @@ async def ensure_bootstrap_admin(
         settings=settings,
         via="bootstrap",
     )
-    return True
+    return Bootstrap.CREATED
 
 
 async def _user_for_update(session: AsyncSession, user_id: int, *, field: str = "id") -> User:
