@@ -90,6 +90,17 @@ class FirstRun:
             time.sleep(0.3)
         raise AssertionError(f"make run was not ready in {timeout:.0f} s:\n{self.output}")
 
+    def wait_for(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output:
+                return
+            if self.process.poll() is not None:
+                time.sleep(0.2)
+                raise AssertionError(f"exited ({self.process.returncode}):\n{self.output}")
+            time.sleep(0.2)
+        raise AssertionError(f"no {text!r} in {timeout:.0f} s:\n{self.output}")
+
     def stop(self) -> int:
         """Ctrl-C, as a person stops it; the exit status of ``make``."""
         if self.process.poll() is None:
@@ -102,12 +113,21 @@ class FirstRun:
         return self.process.returncode
 
 
-def start(directory: Path, port: int, env: dict[str, str], timeout: float = 600) -> FirstRun:
-    """``make run`` in ``directory`` on ``port``, once it answers ``/ready``."""
+def start(
+    directory: Path,
+    port: int,
+    env: dict[str, str],
+    timeout: float = 600,
+    command: str = f"make run VENV={ROOT / '.venv'}",
+    ready_line: str | None = None,
+) -> FirstRun:
+    """``command`` (``make run`` by default) run by bash in ``directory`` with
+    ``OPSGRAPH_PORT=port``, once it answers ``/ready`` (or printed ``ready_line``)."""
     process = subprocess.Popen(
-        ["make", "run", f"VENV={ROOT / '.venv'}"],
+        ["bash", "-c", command],
         cwd=directory,
-        env={**env, "OPSGRAPH_PORT": str(port)},
+        # the suite's checkout, even when the virtual environment was installed from another
+        env={**env, "OPSGRAPH_PORT": str(port), "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -116,7 +136,10 @@ def start(directory: Path, port: int, env: dict[str, str], timeout: float = 600)
     run = FirstRun(directory, port, process)
     threading.Thread(target=run._read, daemon=True).start()
     try:
-        run.wait_ready(timeout)
+        if ready_line is None:
+            run.wait_ready(timeout)
+        else:
+            run.wait_for(ready_line, timeout)
     except BaseException:
         run.stop()
         raise

@@ -6,7 +6,8 @@ runs in bash (``set -euo pipefail``) in the copy's directory and must exit 0; a 
 written as a terminal session (``$ command`` then its output) runs its commands and must
 print lines of the shown shape. The only things changed on the way are the reader's own
 values: the server's address (a free port instead of 8000), the printed demo password for
-``<admin password>``, and, for the example that brings its own PostgreSQL, a database of
+``<admin password>``, ``$TOKEN`` (an access token of ``admin``, as the quickstart's
+commands leave it in the reader's shell), and, for the example that brings its own PostgreSQL, a database of
 the test run. A block that can't run here says why in ``NOT_RUN`` and names the test that
 runs it instead; a new block that neither runs nor is listed fails the test.
 """
@@ -42,6 +43,16 @@ NOT_RUN = {
 }
 
 
+# commands that run until stopped -> what they print once ready (None: /ready answers)
+LONG_RUNNING: dict[str, str | None] = {
+    "make run": None,
+    "opsgraph serve": None,
+    "opsgraph worker": "worker running",
+}
+# the reader's own PostgreSQL, in the examples: a database of the test run instead
+OWN_DATABASE = ("postgresql://user:password@localhost:5432/opsgraph", "postgresql://...")
+
+
 @dataclass(frozen=True)
 class Block:
     language: str
@@ -69,18 +80,27 @@ def commands(block: Block) -> list[str]:
     return [block.text]
 
 
-def first_command(block: Block) -> str:
+def first_line(block: Block) -> str:
     for line in block.text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            return re.sub(r"^(\w+=\S+\s+)+", "", line.removeprefix("$ "))
+        line = line.split("#")[0].strip()
+        if line:
+            return line.removeprefix("$ ")
     return ""
 
 
+def first_command(block: Block) -> str:
+    """The first command, without the variables set for it."""
+    return re.sub(r"^(\w+=\S+\s+)+", "", first_line(block))
+
+
 def not_run(block: Block) -> str | None:
+    """Why ``block`` does not run here; the bare ``make run`` only (with variables of its
+    own, it runs)."""
+    if first_line(block) == "make run":
+        return NOT_RUN["make run"]
     command = first_command(block)
     for prefix, reason in NOT_RUN.items():
-        if command == prefix or command.startswith(prefix + " "):
+        if prefix != "make run" and (command == prefix or command.startswith(prefix + " ")):
             return reason
     return None
 
@@ -161,11 +181,15 @@ def _run_shell(script: str, run: FirstRun, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _shell_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def _shell_env(token: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The reader's shell: the virtual environment on the ``PATH``, and ``$TOKEN`` as the
+    quickstart's commands left it."""
     env = {
+        "TOKEN": token,
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         "HOME": os.environ.get("HOME", "/tmp"),
         "VENV": str(ROOT / ".venv"),
+        "PYTHONPATH": str(ROOT),
         "OPSGRAPH_ENV_FILE": "",
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
@@ -201,29 +225,33 @@ def own_database(pg_server: PgServer) -> URL:
 
 def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
     ran = 0
+    token = _admin_token(first_run)
     for block in blocks("sh"):
         if not_run(block):
             continue
         script = _localised(block.text, first_run)
-        if first_command(block) == "make run":  # with a database of its own
+        if first_command(block).startswith(tuple(LONG_RUNNING)):  # a server or a worker
             url = own_database.render_as_string(hide_password=False)
-            script = script.replace("postgresql://user:password@localhost:5432/opsgraph", url)
-            env = dict(re.findall(r"^(\w+)=(\S+) make run", script, re.MULTILINE))
-            assert env, f"{block}: expected VARIABLE=value make run"
-            served = start(first_run.directory, free_port(), _shell_env(env), timeout=300)
-            assert served.stop() is not None
+            for placeholder in OWN_DATABASE:
+                script = script.replace(placeholder, url)
+            ready = LONG_RUNNING[next(c for c in LONG_RUNNING if first_command(block).startswith(c))]
+            running = start(
+                first_run.directory, free_port(), _shell_env(token), 300, script.strip(), ready
+            )
+            running.stop()
+            assert "Traceback" not in running.output, running.output
             ran += 1
             continue
         terminal = commands(block)
         if terminal != [block.text]:  # $ command, then its output
-            output = _run_shell("\n".join(terminal), first_run, _shell_env())
+            output = _run_shell("\n".join(terminal), first_run, _shell_env(token))
             shown = [
                 line for line in block.text.splitlines() if line and not line.startswith("$ ")
             ]
             for line in shown:
                 assert _shape(line).search(output), (str(block), line, output)
         else:
-            output = _run_shell(script, first_run, _shell_env())
+            output = _run_shell(script, first_run, _shell_env(token))
             _check_json_output(block, output)
         ran += 1
     assert ran >= 3
