@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import errno
 import getpass
+import io
 import logging
 import os
 import signal
@@ -706,6 +707,10 @@ def database_failure(error: BaseException, settings: Settings | None) -> str | N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # what the commands print (the demo passwords, say) shows at once, in order with the
+    # log, even through a pipe (`make run | tee`, a container's log)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     args = build_parser().parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so an embedded PostgreSQL is always stopped. While the
     # server runs, uvicorn handles it first (drain, then exit) and passes it on here.
