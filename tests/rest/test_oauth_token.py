@@ -170,6 +170,7 @@ async def test_a_revoked_key_ends_its_tokens_and_gets_no_more(
     response = await api.http.post(TOKEN, data=form, auth=(client_id, client_secret))
     access = response.json()["access_token"]
     key_id = await session.scalar(select(ApiKey.id).where(ApiKey.prefix == client_id))
+    assert key_id is not None
     revoked = await api.data(REVOKE, {"id": to_global_id("ApiKey", key_id)}, token=admin.token)
     assert revoked["apiKeyRevoke"]["errors"] == []
     after = await api(CUSTOMERS, headers=bearer(access))
