@@ -187,7 +187,8 @@ async def _form(request: Request) -> dict[str, str]:
 def _required(form: dict[str, str], *names: str) -> list[str]:
     missing = [name for name in names if not form.get(name)]
     if missing:
-        raise _invalid_request(f"{' and '.join(missing)} required")
+        verb = "is" if len(missing) == 1 else "are"
+        raise _invalid_request(f"{' and '.join(missing)} {verb} required, once each")
     for name in names:
         problem = unsafe_characters(form[name])
         if problem is not None:

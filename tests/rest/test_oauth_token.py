@@ -209,6 +209,7 @@ async def test_client_authentication_failures(api: Api, admin: Caller) -> None:
     refused: list[tuple[dict[str, str], dict[str, str]]] = [
         (_basic(f"{client_id}:{wrong_secret}"), {}),  # wrong secret
         (_basic(f"AAAAAAAAAA:{client_secret}"), {}),  # another key's id
+        (_basic(f"{client_id}ä:{client_secret}"), {}),  # not the id, not even ASCII
         (_basic(f"{client_id}:"), {}),  # no secret
         (_basic(client_id), {}),  # no colon
         ({"Authorization": "Basic not base64!"}, {}),
