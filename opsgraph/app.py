@@ -35,9 +35,10 @@ from opsgraph.db.faults import (
     describe,
     redact,
     unavailable,
+    unmigrated,
 )
 from opsgraph.log import configure_logging, valid_request_id
-from opsgraph.rest.auth import token
+from opsgraph.rest.auth import token, wrong_method
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
@@ -122,6 +123,10 @@ class OpsgraphApp(Starlette):
         return SecurityHeaders(super().build_middleware_stack())
 
 
+# methods answered 405 on POST-only routes in the route's own error shape
+NOT_POST = ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
 def error_response(
     status: int, message: str, code: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
@@ -149,13 +154,20 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
-    """Any route: a database that could not serve the request is a 503 naming nothing
-    internal (``opsgraph.db.faults``); any other database error is unexpected."""
-    if not unavailable(exc):
+    """Any route: a database that could not serve the request (or has not been migrated)
+    is a 503 naming nothing internal (``opsgraph.db.faults``); any other database error is
+    unexpected."""
+    where = f"{request.method} {request.url.path}"
+    if unmigrated(exc):
+        log.error(
+            "%s: the database has no opsgraph tables (%s): run `opsgraph migrate`",
+            where,
+            describe(exc),
+        )
+    elif unavailable(exc):
+        log.warning("database unavailable on %s: %s", where, describe(exc))
+    else:
         return await _unexpected_error(request, exc)
-    log.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
-    )
     settings: Settings = request.app.state.settings
     return error_response(
         503,
@@ -303,6 +315,7 @@ def create_app(
             # every method reaches the view, which answers 405 with Allow: GET, POST itself
             Route("/graphql", GraphQLApp(settings)),
             Route("/auth/token", token, methods=["POST"]),
+            Route("/auth/token", wrong_method, methods=NOT_POST, include_in_schema=False),
             Route("/v1/sales-webhook", sales_webhook, methods=["POST"]),
             Route("/v1/update-state-webhook/{purchase_id}", update_state_webhook, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),

@@ -158,10 +158,26 @@ class Context:
                 failure = error
         return failure
 
+    async def refresh(self, refresh_token: str) -> SignedIn | None:
+        """Spend a refresh token in its own transaction (``tokenRefresh`` and
+        ``/auth/token``): new tokens, or None when it is not valid. A spent token presented
+        again ends its session, and that is committed."""
+        from opsgraph.services.auth import refresh
+
+        async with self.transaction() as session:
+            return await refresh(
+                session, refresh_token=refresh_token, settings=self.settings, issuer=self.tokens
+            )
+
     async def _authenticate(self) -> Principal | None:
         """``Authorization: Bearer <access token or API key>``, or ``Client-Secret: <API
-        key>`` (what clients of the old mock API send); both at once is refused."""
-        from opsgraph.services.api_key import looks_like_api_key, principal_for_api_key
+        key>`` (what clients of the old mock API send); both at once is refused. An access
+        token issued to an API key acts as that key."""
+        from opsgraph.services.api_key import (
+            looks_like_api_key,
+            principal_for_api_key,
+            principal_for_api_key_token,
+        )
         from opsgraph.services.auth import principal_for_token
 
         header = self.request.headers.get("authorization")
@@ -183,6 +199,12 @@ class Context:
         if client_secret is not None:
             raise Unauthenticated()
         verified = self.tokens.verify(credentials)
+        if verified.api_key_id is not None:  # issued to an API key: acts as the key
+            async with self.transaction() as session:  # commits lastUsedAt
+                return await principal_for_api_key_token(
+                    session, api_key_id=verified.api_key_id, user_id=verified.user_id
+                )
+        assert verified.session_id is not None  # noqa: S101 - a token names one of the two
         self.session_id = verified.session_id
         async with self.read_session() as session:
             return await principal_for_token(

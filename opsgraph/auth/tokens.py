@@ -6,6 +6,11 @@ plus ``OPSGRAPH_JWT_VERIFICATION_KEYS``), so the signing key can rotate without 
 everyone out; the accepted algorithm comes from the configuration, never from the token.
 ``sub``, ``iat``, ``exp``, ``iss`` and ``aud`` are required and checked; ``sid`` names the
 signed-in session (the refresh-token family), so logging out ends its access tokens too.
+
+A token issued to an API key (OAuth2's client credentials grant) names the key in
+``api_key`` instead of a session: it acts as that key, with the key's scopes, and stops
+working when the key is revoked. It carries no ``sid``, so nothing that expects a signed-in
+session (a server of an earlier version included) takes it for a user's own token.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from opsgraph.errors import Unauthenticated
 from opsgraph.settings import ConfigError, JwtAlgorithm, Settings
 
-REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "sid"]
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud"]
+# and exactly one of these: whose token it is beyond the user
+SESSION_CLAIM = "sid"
+API_KEY_CLAIM = "api_key"
 LEEWAY = dt.timedelta(seconds=30)  # clock skew between servers
 REFRESH_TOKEN_BYTES = 32
 
@@ -36,10 +44,19 @@ class AccessToken:
 
 @dataclass(frozen=True)
 class Verified:
-    """What a valid access token says: whose it is and which signed-in session."""
+    """What a valid access token says: whose it is, and which signed-in session or which
+    API key it belongs to (one of the two)."""
 
     user_id: int
-    session_id: uuid.UUID
+    session_id: uuid.UUID | None
+    api_key_id: int | None = None
+
+
+def _id_claim(value: object, what: str) -> int:
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:
+        raise jwt.InvalidTokenError(f"{what} is not an id")
+    return int(text)
 
 
 class TokenIssuer:
@@ -71,11 +88,21 @@ class TokenIssuer:
     def issue(
         self, user_id: int, *, session: uuid.UUID, now: dt.datetime | None = None
     ) -> AccessToken:
+        """An access token of a signed-in session."""
+        return self._issue(user_id, {SESSION_CLAIM: str(session)}, now)
+
+    def issue_for_api_key(
+        self, user_id: int, *, api_key_id: int, now: dt.datetime | None = None
+    ) -> AccessToken:
+        """An access token that acts as the API key ``api_key_id`` of its creator ``user_id``."""
+        return self._issue(user_id, {API_KEY_CLAIM: str(api_key_id)}, now)
+
+    def _issue(self, user_id: int, whose: dict[str, str], now: dt.datetime | None) -> AccessToken:
         issued = now or dt.datetime.now(dt.UTC)
         expires = issued + self.lifetime
         claims = {
             "sub": str(user_id),
-            "sid": str(session),
+            **whose,
             "iat": int(issued.timestamp()),
             "exp": int(expires.timestamp()),
             "iss": self.issuer,
@@ -102,10 +129,13 @@ class TokenIssuer:
                 leeway=LEEWAY,
                 options={"require": REQUIRED_CLAIMS, "verify_signature": True},
             )
-            subject = str(claims["sub"])
-            if not subject.isdigit() or len(subject) > 18:
-                raise jwt.InvalidTokenError("sub is not a user id")
-            return Verified(int(subject), uuid.UUID(str(claims["sid"])))
+            user_id = _id_claim(claims["sub"], "sub")
+            session, api_key = claims.get(SESSION_CLAIM), claims.get(API_KEY_CLAIM)
+            if (session is None) == (api_key is None):
+                raise jwt.InvalidTokenError("a token names a session or an API key, one of them")
+            if api_key is not None:
+                return Verified(user_id, None, _id_claim(api_key, API_KEY_CLAIM))
+            return Verified(user_id, uuid.UUID(str(session)))
         except (jwt.InvalidTokenError, ValueError, TypeError, KeyError, AttributeError):
             raise Unauthenticated() from None
 

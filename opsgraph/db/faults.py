@@ -7,6 +7,10 @@ Such a request is answered ``503`` with ``Retry-After`` and a fixed message that
 host, port, database, driver or SQL. ``timed_out`` picks out the statement and lock
 timeouts, which a mutation reports as a retryable error instead.
 
+``unmigrated`` picks out a database without opsgraph's tables (``opsgraph migrate`` has not
+run, or not to the columns the server reads): the client is told the same as when the
+database is unavailable, the log says what to run.
+
 ``redact`` strips what users sent from a database error before it is logged: SQLAlchemy
 already leaves out the parameters (``hide_parameters``); PostgreSQL's ``DETAIL`` lines and
 the values quoted in data errors go too.
@@ -29,6 +33,8 @@ TIMEOUTS = frozenset({LOCK_NOT_AVAILABLE, QUERY_CANCELED})
 RACES = frozenset({"40001", "40P01"})
 # 08: connection exception; 53: insufficient resources (too many connections, out of memory)
 UNAVAILABLE_CLASSES = frozenset({"08", "53"})
+# undefined_table, undefined_column: the schema is older than the server (not migrated)
+UNMIGRATED_STATES = frozenset({"42P01", "42703"})
 UNAVAILABLE_STATES = frozenset(
     {
         "57P01",  # admin_shutdown
@@ -96,6 +102,12 @@ def unavailable(error: BaseException | None) -> bool:
                 return isinstance(current, psycopg.OperationalError | psycopg.InterfaceError)
             return state[:2] in UNAVAILABLE_CLASSES or state in UNAVAILABLE_STATES
     return False
+
+
+def unmigrated(error: BaseException | None) -> bool:
+    """Whether the error means the database lacks a table or column the server reads: its
+    schema has not been migrated (``opsgraph migrate``)."""
+    return sqlstate(error) in UNMIGRATED_STATES
 
 
 def transient(error: BaseException | None) -> bool:

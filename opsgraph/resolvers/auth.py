@@ -47,14 +47,7 @@ class AuthMutation:
         metadata=PUBLIC,
     )
     async def token_refresh(self, info: Info, input: TokenRefreshInput) -> SignInPayload:
-        context = info.context
-        async with context.transaction() as session:
-            signed = await service.refresh(
-                session,
-                refresh_token=input.refresh_token,
-                settings=context.settings,
-                issuer=context.tokens,
-            )
+        signed = await info.context.refresh(input.refresh_token)
         if signed is None:
             error = Unauthenticated("The refresh token is not valid; sign in again.")
             return SignInPayload(errors=[user_error(error)])

@@ -112,7 +112,13 @@ def base_schema() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key (`og_...`), also accepted as `Client-Secret`.",
-                }
+                },
+                "clientBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "/auth/token's client_credentials grant: an API key as "
+                    "the OAuth2 client, its prefix as the id, the whole key as the secret.",
+                },
             },
             "parameters": {
                 "WebhookId": _header(
@@ -150,7 +156,19 @@ def base_schema() -> dict[str, Any]:
             "responses": {
                 "OAuthError": {
                     "description": "An RFC 6749 error: invalid_request, invalid_grant, "
-                    "unsupported_grant_type, too_many_attempts.",
+                    "unsupported_grant_type (400), too_many_attempts (429, with "
+                    "Retry-After), server_error (500).",
+                    "content": {"application/json": {"schema": OAUTH_ERROR}},
+                },
+                "OAuthClientError": {
+                    "description": "invalid_client: the client (an API key) did not authenticate.",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": OAUTH_ERROR}},
+                },
+                "OAuthUnavailable": {
+                    "description": "temporarily_unavailable: the database is unavailable "
+                    "or not migrated; retry after Retry-After.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     "content": {"application/json": {"schema": OAUTH_ERROR}},
                 },
                 "Unauthenticated": _error_response(

@@ -10,6 +10,10 @@ than its creator, and shrinks when the creator loses a role.
 An admin may bind a key to whom it speaks for to the inbound webhooks: a regional office
 (a customer) or a manufacturer (a brand name); its principal carries the binding
 (``office_id``, ``manufacturer``), which the services scope its writes to.
+
+A key is also an OAuth2 client (``POST /auth/token``, client credentials grant): its
+prefix is the client id, the whole key the client secret; the access token issued acts as
+the key (``principal_for_api_key_token``).
 """
 
 from __future__ import annotations
@@ -189,6 +193,34 @@ async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal
     if match is None:
         raise Unauthenticated()
     prefix, secret = match.groups()
+    return await _acting_as(session, ApiKey.prefix == prefix, secret=secret)
+
+
+async def principal_for_client(
+    session: AsyncSession, *, client_id: str, client_secret: str
+) -> Principal:
+    """OAuth2 client authentication with an API key: the client id is the key's prefix
+    (``ApiKey.prefix``), the client secret the whole key (``og_<prefix>_<secret>``). The
+    key's principal, or ``Unauthenticated`` as for the key itself."""
+    match = KEY_PATTERN.match(client_secret)
+    if match is None or match.group(1) != client_id:  # the prefix is public
+        raise Unauthenticated()
+    return await principal_for_api_key(session, key=client_secret)
+
+
+async def principal_for_api_key_token(
+    session: AsyncSession, *, api_key_id: int, user_id: int
+) -> Principal:
+    """The principal of a verified access token issued to an API key: the key's, checked
+    as on every request with the key itself (not revoked, creator active, scopes within
+    what the creator may do now). The caller commits (``lastUsedAt``)."""
+    return await _acting_as(session, ApiKey.id == api_key_id, ApiKey.created_by == user_id)
+
+
+async def _acting_as(
+    session: AsyncSession, *where: ColumnElement[bool], secret: str | None = None
+) -> Principal:
+    """The principal of the live key ``where`` finds; its secret is checked when given."""
     creator_permissions = (
         select(func.coalesce(func.array_agg(RolePermission.permission.distinct()), text("'{}'")))
         .join(UserRole, UserRole.role_id == RolePermission.role_id)
@@ -211,10 +243,12 @@ async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal
                 stale.label("stale"),
             )
             .join(User, User.id == ApiKey.created_by)
-            .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None), User.is_active.is_(True))
+            .where(*where, ApiKey.revoked_at.is_(None), User.is_active.is_(True))
         )
     ).one_or_none()
-    if row is None or not hmac.compare_digest(hash_secret(secret), row.secret_hash):
+    if row is None:
+        raise Unauthenticated()
+    if secret is not None and not hmac.compare_digest(hash_secret(secret), row.secret_hash):
         raise Unauthenticated()
     if row.stale:
         await session.execute(

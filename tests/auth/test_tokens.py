@@ -68,6 +68,17 @@ def test_our_tokens_verify_and_name_user_and_session() -> None:
     assert token.expires_at > dt.datetime.now(dt.UTC)
 
 
+def test_tokens_of_an_api_key_name_the_key_and_no_session() -> None:
+    issuer = _hs_issuer()
+    token = issuer.issue_for_api_key(7, api_key_id=42).token
+    verified = issuer.verify(token)
+    assert (verified.user_id, verified.session_id, verified.api_key_id) == (7, None, 42)
+    claims = jose_jwt.decode(token, OctKey.import_key(SECRET)).claims
+    assert "sid" not in claims  # what expects a signed-in session refuses it
+    assert claims["api_key"] == "42"
+    assert issuer.verify(issuer.issue(7, session=SESSION).token).api_key_id is None
+
+
 def test_tokens_minted_elsewhere_with_the_right_key_verify() -> None:
     """joserfc's HS256 with our secret: the format is plain JWT, nothing pyjwt-specific."""
     assert _hs_issuer().verify(_hs256(_claims())).user_id == 7
@@ -128,6 +139,9 @@ HOSTILE: dict[str, tuple[Callable[[], TokenIssuer], Callable[[], str]]] = {
     "stripped signature": (_hs_issuer, _stripped),
     "wrong secret": (_hs_issuer, lambda: _hs256(_claims(), "w" * 40)),
     "sub not a user id": (_hs_issuer, lambda: _hs256(_claims(sub="admin"))),
+    "session and API key": (_hs_issuer, lambda: _hs256(_claims(api_key="42"))),
+    "API key not an id": (_hs_issuer, lambda: _hs256(_claims(sid=None, api_key="og_x"))),
+    "API key too long": (_hs_issuer, lambda: _hs256(_claims(sid=None, api_key="9" * 19))),
     "garbage": (_hs_issuer, lambda: "not.a.jwt"),
     "empty": (_hs_issuer, lambda: ""),
 }

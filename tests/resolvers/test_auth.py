@@ -178,7 +178,7 @@ async def test_oauth2_password_flow(client: httpx.AsyncClient, alice: int) -> No
     assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
     for bad, status in [
         ({"username": "alice"}, 400),
-        ({**form, "grant_type": "client_credentials"}, 400),
+        ({**form, "grant_type": "authorization_code"}, 400),
     ]:
         response = await client.post("/auth/token", data=bad)
         assert response.status_code == status
