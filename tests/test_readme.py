@@ -6,8 +6,8 @@ runs in bash (``set -euo pipefail``) in the copy's directory and must exit 0; a 
 written as a terminal session (``$ command`` then its output) runs its commands and must
 print lines of the shown shape. The only things changed on the way are the reader's own
 values: the server's address (a free port instead of 8000), the printed demo password for
-``<admin password>``, ``$TOKEN`` (an access token of ``admin``, as the quickstart's
-commands leave it in the reader's shell), and, for the example that brings its own PostgreSQL, a database of
+``<admin password>``, an access token of ``admin`` for ``<access_token>`` and in
+``$TOKEN`` (as the quickstart's commands leave it in the reader's shell), and, for the example that brings its own PostgreSQL, a database of
 the test run. A block that can't run here says why in ``NOT_RUN`` and names the test that
 runs it instead; a new block that neither runs nor is listed fails the test.
 """
@@ -94,15 +94,25 @@ def first_command(block: Block) -> str:
 
 
 def not_run(block: Block) -> str | None:
-    """Why ``block`` does not run here; the bare ``make run`` only (with variables of its
-    own, it runs)."""
+    """Why ``block`` does not run here: one of its commands is in ``NOT_RUN`` (``make run``
+    only bare: with variables of its own, it runs)."""
     if first_line(block) == "make run":
         return NOT_RUN["make run"]
-    command = first_command(block)
-    for prefix, reason in NOT_RUN.items():
-        if prefix != "make run" and (command == prefix or command.startswith(prefix + " ")):
-            return reason
+    for line in block.text.splitlines():
+        command = re.sub(r"^(\w+=\S+\s+)+", "", line.split("#")[0].strip().removeprefix("$ "))
+        for prefix, reason in NOT_RUN.items():
+            if prefix != "make run" and (command == prefix or command.startswith(prefix + " ")):
+                return reason
     return None
+
+
+def _readers_values(text: str, run: FirstRun, token: str) -> str:
+    """The values a reader fills in: the server's address, the demo password, a token."""
+    return (
+        text.replace("127.0.0.1:8000", f"127.0.0.1:{run.port}")
+        .replace("<admin password>", run.passwords()["admin"])
+        .replace("<access_token>", token)
+    )
 
 
 def test_every_block_is_run_or_says_why() -> None:
@@ -122,10 +132,6 @@ def test_the_quickstart_prints_the_demo_passwords(first_run: FirstRun) -> None:
     assert set(passwords) == {"admin", "staff"}, first_run.output
     saved = (first_run.directory / ".opsgraph" / "demo-credentials.txt").read_text()
     assert all(password in saved for password in passwords.values())
-
-
-def _localised(text: str, run: FirstRun) -> str:
-    return text.replace("127.0.0.1:8000", f"127.0.0.1:{run.port}")
 
 
 def _admin_token(run: FirstRun) -> str:
@@ -204,18 +210,29 @@ def _shape(line: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _check_json_output(block: Block, output: str) -> None:
-    """A JSON answer printed by an example carries no GraphQL error."""
-    for line in output.splitlines():
+def _json_values(output: str) -> list[Any]:
+    """The JSON objects printed one after another (curl adds no newline)."""
+    decoder = json.JSONDecoder()
+    values, at = [], output.find("{")
+    while at != -1:
         try:
-            value = json.loads(line)
+            value, end = decoder.raw_decode(output, at)
         except ValueError:
+            at = output.find("{", at + 1)
             continue
-        if isinstance(value, dict):
-            assert "errors" not in value and not _payload_errors(value.get("data")), (
-                str(block),
-                value,
-            )
+        values.append(value)
+        at = output.find("{", end)
+    return values
+
+
+def _check_json_output(block: Block, output: str) -> None:
+    """What an example's curl prints is an answer with no error of any kind."""
+    values = _json_values(output)
+    printing = re.findall(r"^curl ", block.text, re.MULTILINE)  # not inside $(...)
+    assert len(values) >= len(printing), (str(block), output)
+    for value in values:
+        assert "error" not in value and "errors" not in value, (str(block), value)
+        assert not _payload_errors(value.get("data")), (str(block), value)
 
 
 @pytest.fixture
@@ -229,7 +246,7 @@ def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
     for block in blocks("sh"):
         if not_run(block):
             continue
-        script = _localised(block.text, first_run)
+        script = _readers_values(block.text, first_run, token)
         if first_command(block).startswith(tuple(LONG_RUNNING)):  # a server or a worker
             url = own_database.render_as_string(hide_password=False)
             for placeholder in OWN_DATABASE:
