@@ -373,7 +373,8 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under parallel workers (``make test`` runs pytest-xdist with ``--dist loadgroup``)
-    the browser tests share one worker: one Chromium install, one GraphiQL asset check."""
+    the browser tests share one worker: one Chromium install, one GraphiQL asset check,
+    and one ``make run`` of a fresh copy for them and the README's examples."""
     for item in items:
-        if "browser" in item.path.parts:
+        if "browser" in item.path.parts or "first_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("browser"))

@@ -4,9 +4,9 @@ The copy holds the repository's tracked files as they are in the working tree (w
 clone of this commit holds) and nothing else: no ``.opsgraph`` data, no GraphiQL files.
 Its ``make run`` installs GraphiQL's files with npm, starts an embedded PostgreSQL in the
 copy's ``.opsgraph``, migrates, loads the demo data (printing the demo passwords) and
-serves. The copy uses the suite's virtual environment (``VENV``): creating one and
-installing the dependencies is what ``make test`` itself does on a fresh clone, and it
-does it with the same Makefile rule.
+serves. The copy uses the suite's virtual environment (``VENV``), with its own code first on the
+path: creating the environment and installing the dependencies is what ``make test``
+itself does on a fresh clone, with the same Makefile rule.
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ def copy_checkout(target: Path) -> Path:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
     return target
+
+
+def clean_env(env: dict[str, str], directory: Path) -> dict[str, str]:
+    """``env`` for a command in the copy: the copy's own code and files (the virtual
+    environment's editable install points at the suite's checkout), and no coverage
+    measurement of files that are gone when the report is made."""
+    kept = {name: value for name, value in env.items() if not name.startswith("COVERAGE_")}
+    return {**kept, "PYTHONPATH": str(directory)}
 
 
 @dataclass
@@ -126,8 +134,7 @@ def start(
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=directory,
-        # the suite's checkout, even when the virtual environment was installed from another
-        env={**env, "OPSGRAPH_PORT": str(port), "PYTHONPATH": str(ROOT)},
+        env={**clean_env(env, directory), "OPSGRAPH_PORT": str(port)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import URL
 
 from tests.conftest import PgServer, free_port
-from tests.first_run import ROOT, FirstRun, start
+from tests.first_run import ROOT, FirstRun, clean_env, start
 
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -187,20 +187,18 @@ def _run_shell(script: str, run: FirstRun, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _shell_env(token: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The reader's shell: the virtual environment on the ``PATH``, and ``$TOKEN`` as the
-    quickstart's commands left it."""
+def _shell_env(run: FirstRun, token: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The reader's shell in the copy: the virtual environment on the ``PATH``, and
+    ``$TOKEN`` as the quickstart's commands left it."""
     env = {
         "TOKEN": token,
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         "HOME": os.environ.get("HOME", "/tmp"),
         "VENV": str(ROOT / ".venv"),
-        "PYTHONPATH": str(ROOT),
         "OPSGRAPH_ENV_FILE": "",
+        **(extra or {}),
     }
-    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
-    env.update(extra or {})
-    return env
+    return clean_env(env, run.directory)
 
 
 def _shape(line: str) -> re.Pattern[str]:
@@ -251,9 +249,16 @@ def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
             url = own_database.render_as_string(hide_password=False)
             for placeholder in OWN_DATABASE:
                 script = script.replace(placeholder, url)
-            ready = LONG_RUNNING[next(c for c in LONG_RUNNING if first_command(block).startswith(c))]
+            ready = LONG_RUNNING[
+                next(c for c in LONG_RUNNING if first_command(block).startswith(c))
+            ]
             running = start(
-                first_run.directory, free_port(), _shell_env(token), 300, script.strip(), ready
+                first_run.directory,
+                free_port(),
+                _shell_env(first_run, token),
+                300,
+                script.strip(),
+                ready,
             )
             running.stop()
             assert "Traceback" not in running.output, running.output
@@ -261,14 +266,12 @@ def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
             continue
         terminal = commands(block)
         if terminal != [block.text]:  # $ command, then its output
-            output = _run_shell("\n".join(terminal), first_run, _shell_env(token))
-            shown = [
-                line for line in block.text.splitlines() if line and not line.startswith("$ ")
-            ]
+            output = _run_shell("\n".join(terminal), first_run, _shell_env(first_run, token))
+            shown = [line for line in block.text.splitlines() if line and not line.startswith("$ ")]
             for line in shown:
                 assert _shape(line).search(output), (str(block), line, output)
         else:
-            output = _run_shell(script, first_run, _shell_env(token))
+            output = _run_shell(script, first_run, _shell_env(first_run, token))
             _check_json_output(block, output)
         ran += 1
     assert ran >= 3

@@ -79,11 +79,12 @@ def _assert_clean(page: Page, base: str) -> None:
 
 def _result_text(page: Page) -> str:
     """What the result pane shows, once it shows something."""
+    # the editor's value, not its rendered text: CodeMirror renders only the lines in view
     text: str = page.wait_for(
         f"(() => {{ const el = document.querySelector({json.dumps(RESULT)});"
-        " const text = el && el.innerText.replace(/\\u200b/g, '').trim(); return text || null; })()"
+        " const text = el && el.CodeMirror.getValue().trim(); return text || null; })()"
     )
-    return text.replace("\xa0", " ")  # CodeMirror renders indentation as no-break spaces
+    return text
 
 
 def _run(page: Page, query: str) -> str:
