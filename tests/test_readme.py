@@ -7,9 +7,10 @@ written as a terminal session (``$ command`` then its output) runs its commands 
 print lines of the shown shape. The only things changed on the way are the reader's own
 values: the server's address (a free port instead of 8000), the printed demo password for
 ``<admin password>``, an access token of ``admin`` for ``<access_token>`` and in
-``$TOKEN`` (as the quickstart's commands leave it in the reader's shell), and, for the example that brings its own PostgreSQL, a database of
-the test run. A block that can't run here says why in ``NOT_RUN`` and names the test that
-runs it instead; a new block that neither runs nor is listed fails the test.
+``$TOKEN`` (as the quickstart's commands leave it in the reader's shell), and, for the
+examples that bring their own PostgreSQL, a database of the test run. A block that can't
+run here says why in ``NOT_RUN`` and names the test that runs it instead; a new block
+that neither runs nor is listed fails the test.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -117,7 +117,8 @@ def _readers_values(text: str, run: FirstRun, token: str) -> str:
 
 def test_every_block_is_run_or_says_why() -> None:
     shell = blocks("sh")
-    assert len(shell) >= 5 and len(blocks("graphql")) >= 5
+    assert len(shell) >= 5
+    assert len(blocks("graphql")) >= 5
     skipped = [block for block in shell if not_run(block)]
     # the reasons above stay few: most examples run
     assert len(skipped) <= len(NOT_RUN), [str(block) for block in skipped]
@@ -163,14 +164,16 @@ def test_graphql_examples_answer_with_data(first_run: FirstRun) -> None:
     headers = {"Authorization": f"Bearer {_admin_token(first_run)}"}
     for block in blocks("graphql"):
         query = block.text.replace("<admin password>", first_run.passwords()["admin"])
-        assert "<" not in query and '"..."' not in query, f"{block}: a placeholder is left"
+        assert "<" not in query, f"{block}: a placeholder is left"
+        assert '"..."' not in query, f"{block}: a placeholder is left"
         response = httpx.post(
             f"{first_run.base}/graphql", json={"query": query}, headers=headers, timeout=30
         )
         body = response.json()
         assert response.status_code == 200, (str(block), body)
         assert "errors" not in body, (str(block), body)
-        assert body["data"] and not _payload_errors(body["data"]), (str(block), body)
+        assert body["data"], (str(block), body)
+        assert not _payload_errors(body["data"]), (str(block), body)
 
 
 def _run_shell(script: str, run: FirstRun, env: dict[str, str]) -> str:
@@ -229,7 +232,8 @@ def _check_json_output(block: Block, output: str) -> None:
     printing = re.findall(r"^curl ", block.text, re.MULTILINE)  # not inside $(...)
     assert len(values) >= len(printing), (str(block), output)
     for value in values:
-        assert "error" not in value and "errors" not in value, (str(block), value)
+        assert "error" not in value, (str(block), value)
+        assert "errors" not in value, (str(block), value)
         assert not _payload_errors(value.get("data")), (str(block), value)
 
 
