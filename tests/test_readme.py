@@ -6,8 +6,9 @@ runs in bash (``set -euo pipefail``) in the copy's directory and must exit 0; a 
 written as a terminal session (``$ command`` then its output) runs its commands and must
 print lines of the shown shape. The only things changed on the way are the reader's own
 values: the server's address (a free port instead of 8000), the printed demo password for
-``<admin password>``, an access token of ``admin`` for ``<access_token>`` and in
-``$TOKEN`` (as the quickstart's commands leave it in the reader's shell), and, for the
+``<admin password>``, tokens of ``admin`` for ``<access_token>``, ``<refresh_token>`` and
+in ``$TOKEN`` (as the quickstart's commands leave it in the reader's shell), a new API key
+for ``<key prefix>`` and ``<API key>``, and, for the
 examples that bring their own PostgreSQL, a database of the test run. A block that can't
 run here says why in ``NOT_RUN`` and names the test that runs it instead; a new block
 that neither runs nor is listed fails the test.
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import subprocess
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,8 @@ from tests.conftest import PgServer, free_port
 from tests.first_run import ROOT, FirstRun, clean_env, start
 
 README = ROOT / "README.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# a fence at the start of a line, or indented inside a list item
+FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 
 # a block's first command -> why it does not run here, and what runs it instead
 NOT_RUN = {
@@ -66,9 +69,9 @@ class Block:
 def blocks(language: str) -> list[Block]:
     text = README.read_text()
     return [
-        Block(match[1], text.count("\n", 0, match.start()) + 1, match[2])
+        Block(match[2], text.count("\n", 0, match.start()) + 1, textwrap.dedent(match[3]))
         for match in FENCE.finditer(text)
-        if match[1] == language
+        if match[2] == language
     ]
 
 
@@ -106,13 +109,48 @@ def not_run(block: Block) -> str | None:
     return None
 
 
-def _readers_values(text: str, run: FirstRun, token: str) -> str:
-    """The values a reader fills in: the server's address, the demo password, a token."""
-    return (
-        text.replace("127.0.0.1:8000", f"127.0.0.1:{run.port}")
-        .replace("<admin password>", run.passwords()["admin"])
-        .replace("<access_token>", token)
-    )
+@dataclass
+class Reader:
+    """The values a reader fills into the examples: the server's address, the printed demo
+    password, an access token, a refresh token, an API key of theirs."""
+
+    run: FirstRun
+    token: str
+    refresh_token: str
+    key_prefix: str
+    key: str
+
+    @classmethod
+    def of(cls, run: FirstRun) -> Reader:
+        signed = _sign_in(run)
+        response = httpx.post(
+            f"{run.base}/graphql",
+            json={
+                "query": 'mutation { apiKeyCreate(input: {name: "readme", scopes: '
+                '["customer:read"]}) { secret apiKey { prefix } errors { code } } }'
+            },
+            headers={"Authorization": f"Bearer {signed['access_token']}"},
+            timeout=30,
+        )
+        made = response.json()["data"]["apiKeyCreate"]
+        assert made["errors"] == [], made
+        return cls(
+            run,
+            signed["access_token"],
+            signed["refresh_token"],
+            made["apiKey"]["prefix"],
+            made["secret"],
+        )
+
+    def fill(self, text: str) -> str:
+        return (
+            text.replace("127.0.0.1:8000", f"127.0.0.1:{self.run.port}")
+            .replace("<admin password>", self.run.passwords()["admin"])
+            .replace("<access_token>", self.token)
+            .replace("<refresh_token>", self.refresh_token)
+            .replace("<key prefix>", self.key_prefix)
+            .replace("<API key>", self.key)
+        )
 
 
 def test_every_block_is_run_or_says_why() -> None:
@@ -135,14 +173,15 @@ def test_the_quickstart_prints_the_demo_passwords(first_run: FirstRun) -> None:
     assert all(password in saved for password in passwords.values())
 
 
-def _admin_token(run: FirstRun) -> str:
+def _sign_in(run: FirstRun) -> dict[str, Any]:
     response = httpx.post(
         f"{run.base}/auth/token",
         data={"username": "admin", "password": run.passwords()["admin"]},
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def _payload_errors(value: Any) -> list[Any]:
@@ -161,9 +200,10 @@ def _payload_errors(value: Any) -> list[Any]:
 
 
 def test_graphql_examples_answer_with_data(first_run: FirstRun) -> None:
-    headers = {"Authorization": f"Bearer {_admin_token(first_run)}"}
+    reader = Reader.of(first_run)
+    headers = {"Authorization": f"Bearer {reader.token}"}
     for block in blocks("graphql"):
-        query = block.text.replace("<admin password>", first_run.passwords()["admin"])
+        query = reader.fill(block.text)
         assert "<" not in query, f"{block}: a placeholder is left"
         assert '"..."' not in query, f"{block}: a placeholder is left"
         response = httpx.post(
@@ -244,11 +284,12 @@ def own_database(pg_server: PgServer) -> URL:
 
 def test_shell_examples_run(first_run: FirstRun, own_database: URL) -> None:
     ran = 0
-    token = _admin_token(first_run)
+    reader = Reader.of(first_run)
+    token = reader.token
     for block in blocks("sh"):
         if not_run(block):
             continue
-        script = _readers_values(block.text, first_run, token)
+        script = reader.fill(block.text)
         if first_command(block).startswith(tuple(LONG_RUNNING)):  # a server or a worker
             url = own_database.render_as_string(hide_password=False)
             for placeholder in OWN_DATABASE:
