@@ -69,6 +69,14 @@ CODES: tuple[str, ...] = (
 )
 
 
+# Codes of GraphQL request errors and of faults, in ``extensions.code`` of top-level errors
+# only (never in a payload's ``errors``): every error a response carries has a code.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # the document is not GraphQL
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # it does not validate against the schema
+OPERATION_NOT_FOUND = "OPERATION_NOT_FOUND"  # no operation of that name, or several and none named
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"  # unexpected: masked and logged
+
+
 class DomainError(Exception):
     code: ClassVar[str] = "BAD_REQUEST"
 
