@@ -211,15 +211,18 @@ async def update_role(
     must be held by the actor; the built-in admin role keeps every permission it has."""
     actor.require("role:write")
     actor.require_staff("change roles")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        description = None if description is None else _check_description(description)
+    with checks:
+        wanted = None if permissions is None else set(checked_permissions(permissions))
+    checks.done()
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
-    if description is not None:
-        description = _check_description(description)
-        if description != role.description:
-            changes["description"] = {"from": role.description, "to": description}
-            role.description = description
-    if permissions is not None:
-        wanted = set(checked_permissions(permissions))
+    if description is not None and description != role.description:
+        changes["description"] = {"from": role.description, "to": description}
+        role.description = description
+    if wanted is not None:
         current = await role_permissions(session, role.id)
         added, removed = sorted(wanted - current), sorted(current - wanted)
         if role.name == ADMIN_ROLE and removed:

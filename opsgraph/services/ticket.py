@@ -210,7 +210,7 @@ async def change_ticket_status(
     ticket = await _ticket(session, ticket_id, actor)
     if actor.portal and ticket.status != TicketStatus.resolved:
         raise Forbidden(
-            "customer-portal users can only close or reopen a resolved ticket; "
+            "customer-portal users can only close or reopen a RESOLVED ticket; "
             f"{name_of(ticket)} is {enum_value(ticket.status)}"
         )
     TICKET.check(ticket.status, status)
