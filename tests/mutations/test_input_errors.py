@@ -255,3 +255,17 @@ async def test_a_stateful_refusal_still_stops_at_the_first(
     [(code, field, message)] = errors_of(body, "paymentRecord")
     assert (code, field) == ("INVOICE_ALREADY_PAID", ["invoiceId"])
     assert message.startswith("invoice T-1 is PAID")
+
+
+async def test_a_webhook_endpoint_reports_its_url_and_description_together(
+    gql: GraphQLClient,
+) -> None:
+    body = await gql(
+        "mutation($input: WebhookEndpointCreateInput!) { webhookEndpointCreate(input: $input) {"
+        f" webhookEndpoint {{ id }} secret {ERRORS} }} }}",
+        {"input": {"url": "http://127.0.0.1/hook", "description": LONG}},
+    )
+    assert [(code, field) for code, field, _ in errors_of(body, "webhookEndpointCreate")] == [
+        ("UNSAFE_URL", ["url"]),
+        ("BAD_USER_INPUT", ["description"]),
+    ]
