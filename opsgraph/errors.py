@@ -69,6 +69,14 @@ CODES: tuple[str, ...] = (
 )
 
 
+# Codes of GraphQL request errors and of faults, in ``extensions.code`` of top-level errors
+# only (never in a payload's ``errors``): every error a response carries has a code.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # the document is not GraphQL
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # it does not validate against the schema
+OPERATION_NOT_FOUND = "OPERATION_NOT_FOUND"  # no operation of that name, or several and none named
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"  # unexpected: masked and logged
+
+
 class DomainError(Exception):
     code: ClassVar[str] = "BAD_REQUEST"
 
@@ -93,6 +101,27 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     code = "BAD_USER_INPUT"
+
+
+class InvalidInputs(InvalidInput):
+    """Several broken input rules, found at once (``opsgraph.services.checks.InputChecks``):
+    a mutation's payload lists each of ``errors`` with its own code and field. Seen as one
+    error (a REST answer, a query's top-level error), it is the first of them."""
+
+    def __init__(self, errors: Sequence[InvalidInput]) -> None:
+        if not errors:
+            raise ValueError("InvalidInputs needs at least one error")
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = list(errors)
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return self.errors[0].extensions
+
+
+def each_error(error: DomainError) -> list[DomainError]:
+    """The errors ``error`` stands for: those of an ``InvalidInputs``, else itself."""
+    return list(error.errors) if isinstance(error, InvalidInputs) else [error]
 
 
 class NotFound(DomainError):

@@ -45,7 +45,10 @@ def parse_global_id(value: str, expected_type: str, *, field: str | list[str] = 
     path = [field] if isinstance(field, str) else field
     type_name, pk = decode_global_id(value, field=path)
     if type_name != expected_type:
+        from opsgraph.graph.names import article, noun  # names builds on the ids here
+
         raise InvalidInput(
-            f"id {value!r} belongs to a {type_name}, not a {expected_type}", field=path
+            f"id {value!r} names {article(noun(type_name))}, not {article(noun(expected_type))}",
+            field=path,
         )
     return pk

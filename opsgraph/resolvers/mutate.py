@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opsgraph.auth.principal import Principal
 from opsgraph.context import Context
 from opsgraph.db.faults import RACES, describe, timed_out
-from opsgraph.errors import DomainError, Forbidden, TryAgain, Unauthenticated
+from opsgraph.errors import DomainError, Forbidden, TryAgain, Unauthenticated, each_error
 from opsgraph.schema.errors import UserError, user_error
 from opsgraph.schema.resolve import Info
 
@@ -66,8 +66,8 @@ async def in_transaction(
                 await session.flush()
         except (Unauthenticated, Forbidden):
             raise
-        except DomainError as error:
-            return [user_error(error)]
+        except DomainError as error:  # several at once: InvalidInputs
+            return [user_error(each) for each in each_error(error)]
         except DBAPIError as error:
             if timed_out(error):
                 log.warning("mutation rolled back: %s", describe(error))

@@ -22,7 +22,8 @@ through the view's hooks, what the specification asks for beyond that:
 * a request the database could not serve (unavailable, out of connections, past a timeout)
   is 503 with ``Retry-After`` as a whole, whatever part of it met the fault.
 * every HTTP-level error is a JSON body ``{"errors": [{"message", "extensions": {"code"}}]}``
-  with a plain message, never a traceback.
+  with a plain message, never a traceback; every GraphQL error has an ``extensions.code``
+  too (``opsgraph.schema.root``; ``OPERATION_NOT_FOUND`` when no operation can be picked).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from opsgraph.db.faults import (
     describe,
     unavailable,
 )
-from opsgraph.errors import DomainError
+from opsgraph.errors import OPERATION_NOT_FOUND, DomainError
 from opsgraph.rest.idempotency import (
     IDEMPOTENCY_HEADER,
     Refused,
@@ -461,7 +462,8 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
                 ) from None
             if isinstance(cause, CannotGetOperationTypeError):
                 # a GraphQL request error (GetOperation() failed), answered like the others
-                return PreExecutionError(data=None, errors=[GraphQLError(exc.reason)])
+                error = GraphQLError(exc.reason, extensions={"code": OPERATION_NOT_FOUND})
+                return PreExecutionError(data=None, errors=[error])
             raise
         for error in result.errors or ():
             # the whole response is a 503 (and an Idempotency-Key stays unused)

@@ -33,6 +33,7 @@ from opsgraph.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    each_error,
 )
 from opsgraph.graph.ids import decode_global_id, to_global_id
 from opsgraph.models import PurchaseOrder, PurchaseOrderState, ReceiptStatus
@@ -122,7 +123,7 @@ def _answer(
 
 def _refused(error: DomainError) -> JSONResponse:
     status = next((s for kind, s in STATUSES.items() if isinstance(error, kind)), 422)
-    return _answer(status, [_error(error.message, error.code, error.field)])
+    return _answer(status, [_error(e.message, e.code, e.field) for e in each_error(error)])
 
 
 def guarded(handler: Handler) -> Handler:

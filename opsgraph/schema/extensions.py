@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 
 from opsgraph.auth.budget import CostReport
 from opsgraph.db.stats import StatementLog, count_statements
+from opsgraph.errors import OPERATION_NOT_FOUND
 
 STATEMENTS_HEADER = "x-opsgraph-statements"
 
@@ -65,7 +66,7 @@ class ReportCost(SchemaExtension):
 class OneOperation(SchemaExtension):
     """A document with several operations needs an ``operationName`` (GraphQL spec,
     GetOperation()). Strawberry would run the first one; this makes it the request error
-    the specification asks for."""
+    the specification asks for, with the code of an operation name that matches none."""
 
     MESSAGE = "Must provide operation name if query contains multiple operations."
 
@@ -76,7 +77,8 @@ class OneOperation(SchemaExtension):
         if document is not None and named is None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
-                errors = [*(context.pre_execution_errors or []), GraphQLError(self.MESSAGE)]
+                error = GraphQLError(self.MESSAGE, extensions={"code": OPERATION_NOT_FOUND})
+                errors = [*(context.pre_execution_errors or []), error]
                 context.pre_execution_errors = errors
         yield
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from opsgraph.db.faults import (
     UNAVAILABLE_CODE,
@@ -17,7 +19,12 @@ from opsgraph.db.faults import (
     sqlstate,
     unavailable,
 )
-from opsgraph.errors import DomainError
+from opsgraph.errors import (
+    INTERNAL_SERVER_ERROR,
+    PARSE_FAILED,
+    VALIDATION_FAILED,
+    DomainError,
+)
 from opsgraph.execution import CompiledReads
 from opsgraph.resolvers.api_key import ApiKeyMutation, ApiKeyQuery
 from opsgraph.resolvers.auth import AuthMutation, AuthQuery
@@ -86,14 +93,27 @@ class Mutation(
     pass
 
 
+def masked(error: GraphQLError) -> GraphQLError:
+    """An unexpected error as the client sees it: "Unexpected error.", code
+    ``INTERNAL_SERVER_ERROR``; one of an unavailable database gets its own fixed message
+    and code instead, and keeps its cause (so the HTTP layer answers 503)."""
+    if unavailable(error.original_error):
+        return reworded(error, UNAVAILABLE_MESSAGE, {"code": UNAVAILABLE_CODE})
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": INTERNAL_SERVER_ERROR},
+    )
+
+
 class MaskUnexpected(MaskErrors):
-    """Strawberry's MaskErrors, but an error of an unavailable database gets its own fixed
-    message and code (and keeps its cause, so the HTTP layer answers 503)."""
+    """Strawberry's MaskErrors, masking as ``masked`` does."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if not unavailable(error.original_error):
-            return super().anonymise_error(error)
-        return reworded(error, UNAVAILABLE_MESSAGE, {"code": UNAVAILABLE_CODE})
+        return masked(error)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -104,7 +124,47 @@ def is_unexpected(error: GraphQLError) -> bool:
     return not isinstance(original, DomainError | GraphQLError)
 
 
+# graphql-core's own errors met while running a field: a bad argument value is the
+# client's (every message of its argument coercion starts so); the others (a list that is
+# not one, an abstract type that resolves to nothing) are the server's
+ARGUMENT_ERROR = "Argument "
+
+
+def request_error_code(error: GraphQLError, *, before_execution: bool) -> str:
+    """The code of an error that came without one: graphql-core's own errors."""
+    if isinstance(error, GraphQLSyntaxError):
+        return PARSE_FAILED
+    if error.path is None:
+        # before execution: validation; at its start: variables that do not coerce
+        return VALIDATION_FAILED if before_execution else "BAD_USER_INPUT"
+    if error.message.startswith(ARGUMENT_ERROR):
+        return "BAD_USER_INPUT"
+    return INTERNAL_SERVER_ERROR
+
+
+def with_code(error: GraphQLError, *, before_execution: bool) -> GraphQLError:
+    """``error`` as the client gets it: with ``extensions.code`` (its own, or the kind of
+    request error it is) and, when unexpected, masked. A new error when anything changes:
+    caches (validation's) may hold the original."""
+    if is_unexpected(error):
+        return masked(error)
+    if (error.extensions or {}).get("code"):
+        return error
+    code = request_error_code(error, before_execution=before_execution)
+    return reworded(error, error.message, {**(error.extensions or {}), "code": code})
+
+
 class Schema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Every error of the result carries ``extensions.code`` (parse, validation,
+        variables, fields: ``with_code``), and nothing unexpected leaves unmasked, also
+        when it was raised before execution (by an extension)."""
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            before = isinstance(result, PreExecutionError)
+            result.errors = [with_code(error, before_execution=before) for error in result.errors]
+        return result
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -22,6 +22,12 @@ def _api_key_id(root: Any) -> strawberry.ID | None:
     return strawberry.ID(to_global_id("ApiKey", key)) if key is not None else None
 
 
+def _object_id(root: Any) -> strawberry.ID | None:
+    if root.entity_id is None:
+        return None
+    return strawberry.ID(to_global_id(root.entity_type, root.entity_id))
+
+
 @strawberry.type(description="Someone who signs in: staff, or a customer-portal user.")
 class User(Node):
     id: strawberry.ID = node_id("User")
@@ -68,7 +74,14 @@ class AuditEvent(Node):
     id: strawberry.ID = node_id("AuditEvent")
     action: str
     entity_type: str
-    entity_id: int | None
+    entity_id: int | None = strawberry.field(
+        deprecation_reason="Use objectId: the changed object's global id, as node(id:) takes it."
+    )
+    object_id = from_row(
+        _object_id,
+        strawberry.ID | None,
+        "The changed object's global id (`node(id:)` finds it), if it has one.",
+    )
     changes: JSON = strawberry.field(description="Before/after of the changed fields.")
     request_id: str | None
     created_at: dt.datetime

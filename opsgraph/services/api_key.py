@@ -34,9 +34,10 @@ from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
 from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
+from opsgraph.graph.names import name_of, named
 from opsgraph.models import ApiKey, Customer, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.role import check_grantable, checked_permissions
 from opsgraph.services.rows import locked
 
@@ -85,7 +86,7 @@ async def _binding(
         )
     found = await session.scalar(select(Customer.id).where(Customer.id == customer_id))
     if found is None:
-        raise NotFound(f"no customer {customer_id}", field=["customerId"])
+        raise NotFound(f"no {named('Customer', customer_id)}", field=["customerId"])
     return found, None
 
 
@@ -105,11 +106,15 @@ async def create_api_key(
     if actor.api_key_id is not None:
         # a leaked key must not mint keys that outlive its revocation
         raise Forbidden("API keys are created by a signed-in user, not with an API key")
-    name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
-    wanted = checked_permissions(scopes, field="scopes")
-    if not wanted:
-        raise InvalidInput("give the key at least one scope", field=["scopes"])
-    check_grantable(wanted, actor, field="scopes")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
+    with checks:
+        wanted = checked_permissions(scopes, field="scopes")
+        if not wanted:
+            raise InvalidInput("give the key at least one scope", field=["scopes"])
+        check_grantable(wanted, actor, field="scopes")
+    checks.done()
     office_id, manufacturer = await _binding(session, customer_id, manufacturer, actor)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     key_id: int | None = None
@@ -163,9 +168,9 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
     """``apiKeyRevoke`` (``api_key:write``): one's own key, or any with ``user:admin``.
     Requests with it fail from the next one on."""
     actor.require("api_key:write")
-    key = await locked(session, ApiKey, key_id, what="API key", where=_visible(actor))
+    key = await locked(session, ApiKey, key_id, where=_visible(actor))
     if key.revoked_at is not None:
-        raise InvalidState(f"API key {key.prefix!r} is already revoked", field=["id"])
+        raise InvalidState(f"{name_of(key)} is already revoked", field=["id"])
     key.revoked_at = dt.datetime.now(dt.UTC)
     audit(
         session,

@@ -1,5 +1,6 @@
 """The input checks every service shares: money amounts, free text, email addresses, and
-the characters no text may hold.
+the characters no text may hold; and ``InputChecks``, which runs a mutation's independent
+input checks all, so that one response reports every broken rule.
 
 Each returns the value as stored, or raises ``InvalidInput`` (``BAD_USER_INPUT``) at
 ``field``: the path into the GraphQL input, given by the caller (``"amount"`` or
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 
-from opsgraph.errors import InvalidInput
+from opsgraph.errors import InvalidInput, InvalidInputs, each_error
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12,2): ten digits before the point
@@ -99,3 +100,53 @@ def checked_email(
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise error(f"email {raw!r} is not valid: {exc}", field=[field]) from None
+
+
+class InputChecks:
+    """Runs independent input checks, each to the end, and then refuses them together.
+
+    A service checks what the client sent before it reads the database; those checks
+    don't depend on each other (a bad period says nothing about a bad total), so the
+    client gets every broken rule in one response, each at its own field. Each ``with``
+    block is one check: its refusal is kept and the service goes on with the next::
+
+        checks = InputChecks()
+        with checks:
+            subtotal = checked_money(subtotal, field="subtotal")
+        with checks:
+            tax = checked_money(tax, field="tax")
+        if not checks.failed:  # a rule over checked values: only when they are good
+            ...checks.add(InvalidInput("total must be ...", field=["total"]))
+        with checks:
+            check_period(start, end)
+        checks.done()  # raises them all (InvalidInputs), if any
+
+    Checks that need the database (not found, wrong state) come after ``done`` and stop
+    at the first, as before.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[InvalidInput] = []
+
+    def add(self, error: InvalidInput) -> None:
+        self.errors.extend(item for item in each_error(error) if isinstance(item, InvalidInput))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InvalidInput):
+            self.add(error)
+            return True
+        return False
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def done(self) -> None:
+        """Raise every refusal kept so far, as one ``InvalidInputs``; nothing if none."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InvalidInputs(self.errors)

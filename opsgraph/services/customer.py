@@ -35,10 +35,11 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph.names import name_of, named
 from opsgraph.loaders.sql import Scope
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_email, checked_text
+from opsgraph.services.checks import InputChecks, checked_email, checked_text
 from opsgraph.services.rows import flush_unique, locked
 
 FIELDS = ("external_id", "name", "email", "phone", "org_no")
@@ -82,12 +83,12 @@ def normalise_email(raw: str | None) -> str | None:
     return address
 
 
-def check_portal(actor: Principal, customer_id: int, *, field: str, what: str) -> None:
+def check_portal(actor: Principal, customer_id: int, *, field: str) -> None:
     """A customer-portal principal acts only on its own customer's rows: others (all of
     them, while it is linked to no customer) don't exist."""
     scope = Scope.of(actor)
     if scope is not None and not scope.owns(customer_id):
-        raise NotFound(f"no {what} with id {customer_id}", field=[field])
+        raise NotFound(f"no {named('Customer', customer_id)}", field=[field])
 
 
 async def lock_customer(
@@ -106,7 +107,7 @@ async def lock_customer(
         .with_for_update(read=True, key_share=True)
     )
     if found is None:
-        raise NotFound(f"no customer with id {customer_id}", field=[field])
+        raise NotFound(f"no {named('Customer', customer_id)}", field=[field])
 
 
 async def customer_id_for(session: AsyncSession, reference: str, *, field: str = "customer") -> int:
@@ -126,19 +127,25 @@ async def customer_id_for(session: AsyncSession, reference: str, *, field: str =
 
 def checked(values: Mapping[str, Any]) -> dict[str, Any]:
     """The given customer fields (column name -> value) as stored; None clears a field,
-    except the name, which can't be blank."""
+    except the name, which can't be blank. Every broken rule is reported at once."""
     result: dict[str, Any] = {}
+    checks = InputChecks()
     for name, value in values.items():
         field = INPUT_NAMES[name]
-        if name == "name":
-            result[name] = checked_text(value, field=field, limit=LIMITS[name], blank=False)
-        elif name == "email":
-            result[name] = normalise_email(value)
-        elif name == "external_id" and value is not None and not value.strip():
-            raise InvalidInput("externalId must not be blank (give null for none)", field=[field])
-        else:  # optional: blank is none
-            result[name] = checked_text(value, field=field, limit=LIMITS[name]) or None
+        with checks:
+            result[name] = _checked_field(name, field, value)
+    checks.done()
     return result
+
+
+def _checked_field(name: str, field: str, value: Any) -> Any:
+    if name == "name":
+        return checked_text(value, field=field, limit=LIMITS[name], blank=False)
+    if name == "email":
+        return normalise_email(value)
+    if name == "external_id" and value is not None and not value.strip():
+        raise InvalidInput("externalId must not be blank (give null for none)", field=[field])
+    return checked_text(value, field=field, limit=LIMITS[name]) or None  # optional
 
 
 def _duplicate(external_id: str | None) -> DuplicateExternalId:
@@ -169,7 +176,7 @@ async def _locked(session: AsyncSession, customer_id: int, *, deleting: bool = F
     """The customer, locked: ``FOR UPDATE`` to delete it (new rows referring to it wait,
     their key checks conflict), else ``FOR NO KEY UPDATE`` (orders, properties... of it
     can still be made meanwhile)."""
-    return await locked(session, Customer, customer_id, what="customer", key_share=not deleting)
+    return await locked(session, Customer, customer_id, key_share=not deleting)
 
 
 async def create_customer(
@@ -266,7 +273,7 @@ async def update_customer(
     """Change the given fields (column name -> new value; None clears one). A change that
     changes nothing records no audit event."""
     actor.require("customer:write")
-    check_portal(actor, customer_id, field="id", what="customer")
+    check_portal(actor, customer_id, field="id")
     values = checked(changes)
     customer = await _locked(session, customer_id)
     await _apply(session, customer, values, actor)
@@ -380,7 +387,7 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Pri
     if found:
         listed = ", ".join(f"{number} {kind}" for kind, number in found.items())
         raise HasDependents(
-            f"customer {customer.name!r} can't be deleted while it has {listed}; "
+            f"{name_of(customer)} can't be deleted while it has {listed}; "
             "they are kept as history (portal users: remove their link first)",
             field=["id"],
         )
@@ -402,7 +409,7 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Pri
         )
     except IntegrityError:  # a dependent the checks did not foresee
         raise HasDependents(
-            f"customer {customer.name!r} can't be deleted: other records still refer to it",
+            f"{name_of(customer)} can't be deleted: other records still refer to it",
             field=["id"],
         ) from None
     session.expunge(customer)

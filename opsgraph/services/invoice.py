@@ -27,6 +27,7 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import (
     Invoice,
     InvoiceNumberCounter,
@@ -36,7 +37,7 @@ from opsgraph.models import (
     Payment,
 )
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import MAX_MONEY, checked_money, checked_text
+from opsgraph.services.checks import MAX_MONEY, InputChecks, checked_money, checked_text
 from opsgraph.services.customer import lock_customer
 from opsgraph.services.property import check_property_of
 from opsgraph.services.rows import flush_unique, locked
@@ -115,14 +116,15 @@ async def next_invoice_number(session: AsyncSession, year: int) -> str:
             return number
 
 
-def _check_dates(
-    period_start: dt.date, period_end: dt.date, issued_date: dt.date, due_date: dt.date
-) -> None:
+def _check_period(period_start: dt.date, period_end: dt.date) -> None:
     if period_start > period_end:
         raise InvalidInput(
             f"periodEnd ({period_end}) is before periodStart ({period_start})",
             field=["periodEnd"],
         )
+
+
+def _check_due(issued_date: dt.date, due_date: dt.date) -> None:
     if issued_date > due_date:
         raise InvalidInput(
             f"dueDate ({due_date}) is before issuedDate ({issued_date})", field=["dueDate"]
@@ -132,7 +134,9 @@ def _check_dates(
 async def _add_invoice(session: AsyncSession, invoice: Invoice, actor: Principal) -> Invoice:
     session.add(invoice)
     invoiced_meanwhile = AlreadyInvoiced(
-        f"order {invoice.order_id} already has an invoice that is not void", field=["orderId"]
+        f"{named('Order', invoice.order_id)} already has an invoice that is not "
+        f"{enum_value(InvoiceStatus.void)}",
+        field=["orderId"],
     )
     await flush_unique(session, constraint=LIVE_ORDER_INDEX, error=invoiced_meanwhile)
     source: dict[str, Any] = {} if invoice.order_id is None else {"order_id": invoice.order_id}
@@ -173,22 +177,32 @@ async def create_invoice(
     actor: Principal,
 ) -> Invoice:
     """A draft invoice. ``total`` may be left out (it is subtotal + tax); given, it must be
-    exactly that."""
+    exactly that. Every broken input rule is reported at once (amounts, period, due date)."""
     actor.require("invoice:write")
     actor.require_staff("write invoices")
-    subtotal = checked_money(subtotal, field="subtotal")
-    tax = checked_money(tax, field="tax")
-    computed = subtotal + tax
-    if total is not None:
-        total = checked_money(total, field="total")
-        if total != computed:
-            raise InvalidInput(
-                f"total ({total}) must be subtotal + tax ({subtotal} + {tax} = {computed})",
-                field=["total"],
+    checks = InputChecks()
+    with checks:
+        subtotal = checked_money(subtotal, field="subtotal")
+    with checks:
+        tax = checked_money(tax, field="tax")
+    with checks:
+        total = None if total is None else checked_money(total, field="total")
+    if not checks.failed:  # the amounts are good: check the sum
+        computed = subtotal + tax
+        if total is not None and total != computed:
+            checks.add(
+                InvalidInput(
+                    f"total ({total}) must be subtotal + tax ({subtotal} + {tax} = {computed})",
+                    field=["total"],
+                )
             )
-    if computed > MAX_MONEY:
-        raise InvalidInput(f"total must be at most {MAX_MONEY}", field=["total"])
-    _check_dates(period_start, period_end, issued_date, due_date)
+        elif computed > MAX_MONEY:
+            checks.add(InvalidInput(f"total must be at most {MAX_MONEY}", field=["total"]))
+    with checks:
+        _check_period(period_start, period_end)
+    with checks:
+        _check_due(issued_date, due_date)
+    checks.done()
     await lock_customer(session, customer_id)  # a racing customerDelete waits for us
     if property_id is not None:
         await check_property_of(session, property_id, customer_id)
@@ -203,7 +217,7 @@ async def create_invoice(
         due_date=due_date,
         subtotal=subtotal,
         tax=tax,
-        total=computed,
+        total=subtotal + tax,
         status=InvoiceStatus.draft.value,
     )
     return await _add_invoice(session, invoice, actor)
@@ -240,13 +254,13 @@ async def create_invoice_from_order(
     actor.require_staff("write invoices")
     issued = issued_date if issued_date is not None else dt.date.today()
     due = _due_date(issued, due_date, payment_terms_days)
-    if issued > due:
-        raise InvalidInput(f"dueDate ({due}) is before issuedDate ({issued})", field=["dueDate"])
+    _check_due(issued, due)
     # the order's lock makes two invoices of one order take turns (and waits for a cancel)
-    order = await locked(session, Order, order_id, what="order", field="orderId")
+    order = await locked(session, Order, order_id, field="orderId")
     if order.status == OrderStatus.cancelled.value:
         raise InvalidState(
-            f"order {order_id} is cancelled: it can't be invoiced", field=["orderId"]
+            f"{name_of(order)} is {enum_value(order.status)}: it can't be invoiced",
+            field=["orderId"],
         )
     existing = await session.scalar(
         select(Invoice.number).where(
@@ -255,7 +269,8 @@ async def create_invoice_from_order(
     )
     if existing is not None:
         raise AlreadyInvoiced(
-            f"order {order_id} is already invoiced: {existing}", field=["orderId"]
+            f"{name_of(order)} is already invoiced: {named('Invoice', key=existing)}",
+            field=["orderId"],
         )
     placed = order.placed_at.date()
     invoice = Invoice(
@@ -278,9 +293,7 @@ async def create_invoice_from_order(
 async def invoice_for_update(session: AsyncSession, invoice_id: int, *, field: str) -> Invoice:
     """The invoice, locked until the transaction ends (and read again, should this session
     have it already); ``NotFound`` at ``field``."""
-    return await locked(
-        session, Invoice, invoice_id, what="invoice", field=field, populate_existing=True
-    )
+    return await locked(session, Invoice, invoice_id, field=field, populate_existing=True)
 
 
 async def set_invoice_status(
@@ -338,7 +351,7 @@ async def void_invoice(
     invoice = await invoice_for_update(session, invoice_id, field="id")
     if invoice.status == InvoiceStatus.paid.value:
         raise InvoiceAlreadyPaid(
-            f"invoice {invoice.number} is paid: it can't be voided", field=["id"]
+            f"{name_of(invoice)} is {enum_value(invoice.status)}: it can't be voided", field=["id"]
         )
     count, paid = (
         await session.execute(
@@ -349,7 +362,7 @@ async def void_invoice(
     ).one()
     if count:
         raise InvoiceHasPayments(
-            f"invoice {invoice.number} has {count} payment(s) of {paid} in all: it can't be voided",
+            f"{name_of(invoice)} has {count} payment(s) of {paid} in all: it can't be voided",
             field=["id"],
         )
     extra: dict[str, Any] = {"reason": reason} if reason else {}

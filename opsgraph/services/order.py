@@ -33,6 +33,7 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph.names import name_of, named
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -43,7 +44,7 @@ from opsgraph.models import (
     StockReason,
 )
 from opsgraph.services.audit import jsonable, record
-from opsgraph.services.checks import MAX_MONEY, checked_money, checked_text
+from opsgraph.services.checks import MAX_MONEY, InputChecks, checked_money, checked_text
 from opsgraph.services.customer import lock_customer
 from opsgraph.services.property import check_property_of
 from opsgraph.services.rows import flush_unique, locked
@@ -76,28 +77,36 @@ def _line_field(index: int, name: str) -> list[str]:
 def _checked_input(
     lines: Sequence[LineInput], tax: Decimal, external_id: str | None
 ) -> tuple[list[LineInput], Decimal, str | None]:
-    """The input as stored (prices to the cent, the external id trimmed), or the first
-    rule it breaks."""
+    """The input as stored (prices to the cent, the external id trimmed); every rule it
+    breaks (the lines, each line's quantity and price, the tax, the external id) at once."""
+    checks = InputChecks()
     if not lines:
-        raise InvalidInput("an order needs at least one line", field=["lines"])
+        checks.add(InvalidInput("an order needs at least one line", field=["lines"]))
     if len(lines) > MAX_LINES:
-        raise InvalidInput(f"an order has at most {MAX_LINES} lines", field=["lines"])
+        checks.add(InvalidInput(f"an order has at most {MAX_LINES} lines", field=["lines"]))
     checked = []
-    for index, line in enumerate(lines):
+    for index, line in enumerate(lines[:MAX_LINES]):
         if line.quantity <= 0:
-            raise InvalidInput(
-                f"quantity must be at least 1 (got {line.quantity})",
-                field=_line_field(index, "quantity"),
+            checks.add(
+                InvalidInput(
+                    f"quantity must be at least 1 (got {line.quantity})",
+                    field=_line_field(index, "quantity"),
+                )
             )
         price = line.unit_price
-        if price is not None:
-            price = checked_money(price, field=_line_field(index, "unitPrice"), label="unit price")
+        with checks:
+            if price is not None:
+                field = _line_field(index, "unitPrice")
+                price = checked_money(price, field=field, label="unit price")
         checked.append(LineInput(line.product_id, line.quantity, price))
-    tax = checked_money(tax, field="tax")
-    if external_id is not None:
-        external_id = checked_text(
-            external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False
-        )
+    with checks:
+        tax = checked_money(tax, field="tax")
+    with checks:
+        if external_id is not None:
+            external_id = checked_text(
+                external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False
+            )
+    checks.done()
     return checked, tax, external_id
 
 
@@ -115,11 +124,11 @@ async def _products(session: AsyncSession, lines: Sequence[LineInput]) -> dict[i
         product = found.get(line.product_id)
         if product is None:
             raise NotFound(
-                f"no product with id {line.product_id}", field=_line_field(index, "productId")
+                f"no {named('Product', line.product_id)}", field=_line_field(index, "productId")
             )
         if not product.active:
             raise Inactive(
-                f"product {product.sku} is inactive and can't be ordered",
+                f"{name_of(product, 'Product')} is inactive and can't be ordered",
                 field=_line_field(index, "productId"),
             )
     return found
@@ -135,9 +144,9 @@ def _check_stock(
         needed[line.product_id] += line.quantity
         have = on_hand.get(line.product_id, 0)
         if needed[line.product_id] > have:
-            sku = products[line.product_id].sku
+            product = name_of(products[line.product_id], "Product")
             raise InsufficientStock(
-                f"only {have} of {sku} in stock; the order needs {needed[line.product_id]}",
+                f"only {have} of {product} in stock; the order needs {needed[line.product_id]}",
                 field=_line_field(index, "quantity"),
             )
 
@@ -201,7 +210,7 @@ async def create_order(
     if property_id is not None:
         await check_property_of(session, property_id, customer_id)
     duplicate = DuplicateExternalId(
-        f"an order with the external id {external_id!r} already exists", field=["externalId"]
+        f"{named('Order', key=external_id)} already exists", field=["externalId"]
     )
     if external_id is not None and await session.scalar(
         select(Order.id).where(Order.external_id == external_id)
@@ -280,7 +289,7 @@ async def change_order_status(
     takes the order off the customer's order_count."""
     actor.require("order:write")
     actor.require_staff("write orders")
-    order = await locked(session, Order, order_id, what="order")
+    order = await locked(session, Order, order_id)
     ORDER.check(order.status, status.value, field="id")
     before = order.status
     extra: dict[str, Any] = {}
@@ -291,7 +300,8 @@ async def change_order_status(
         )
         if invoice is not None:
             raise AlreadyInvoiced(
-                f"the order is invoiced ({invoice}): void the invoice before cancelling",
+                f"{name_of(order)} is invoiced ({named('Invoice', key=invoice)}): void the "
+                "invoice before cancelling",
                 field=["id"],
             )
         lines = (

@@ -26,6 +26,7 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import fields_of
+from opsgraph.graph.names import enum_value, name_of
 from opsgraph.models import (
     FinancialTransaction,
     Invoice,
@@ -35,7 +36,7 @@ from opsgraph.models import (
     TransactionKind,
 )
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.invoice import invoice_for_update, set_invoice_status
 from opsgraph.services.rows import flush_unique
 from opsgraph.services.transaction import FIELDS as TRANSACTION_FIELDS
@@ -75,16 +76,14 @@ def _checked_paid_at(paid_at: dt.datetime | None, now: dt.datetime) -> dt.dateti
 
 
 def _check_payable(invoice: Invoice) -> None:
+    named, now = name_of(invoice), enum_value(invoice.status)
     if invoice.status == InvoiceStatus.paid.value:
-        raise InvoiceAlreadyPaid(f"invoice {invoice.number} is already paid", field=["invoiceId"])
+        raise InvoiceAlreadyPaid(f"{named} is {now} already", field=["invoiceId"])
     if invoice.status == InvoiceStatus.void.value:
-        raise InvoiceVoid(
-            f"invoice {invoice.number} is void: it can't be paid", field=["invoiceId"]
-        )
+        raise InvoiceVoid(f"{named} is {now}: it can't be paid", field=["invoiceId"])
     if invoice.status == InvoiceStatus.draft.value:
         raise InvoiceNotSent(
-            f"invoice {invoice.number} is a draft: send it before recording payments",
-            field=["invoiceId"],
+            f"{named} is {now}: send it before recording payments", field=["invoiceId"]
         )
 
 
@@ -110,10 +109,16 @@ async def record_payment(
     pays the rest makes the invoice ``paid``."""
     actor.require("payment:write")
     actor.require_staff("record payments")
-    amount = checked_money(amount, field="amount", positive=True)
-    method = _checked_method(method)
-    reference = checked_text(reference, field="reference", limit=MAX_REFERENCE, blank=False)
-    paid_at = _checked_paid_at(paid_at, dt.datetime.now(dt.UTC))
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        amount = checked_money(amount, field="amount", positive=True)
+    with checks:
+        method = _checked_method(method)
+    with checks:
+        reference = checked_text(reference, field="reference", limit=MAX_REFERENCE, blank=False)
+    with checks:
+        when_paid = _checked_paid_at(paid_at, dt.datetime.now(dt.UTC))
+    checks.done()
 
     invoice = await invoice_for_update(session, invoice_id, field="invoiceId")
     _check_payable(invoice)
@@ -121,7 +126,7 @@ async def record_payment(
         select(Payment.id).where(Payment.invoice_id == invoice.id, Payment.reference == reference)
     )
     duplicate = DuplicateReference(
-        f"invoice {invoice.number} already has a payment with reference {reference!r}",
+        f"{name_of(invoice)} already has a payment with reference {reference!r}",
         field=["reference"],
     )
     if taken is not None:
@@ -130,7 +135,7 @@ async def record_payment(
     balance = invoice.total - paid
     if amount > balance:
         raise PaymentExceedsBalance(
-            f"the payment of {amount} is more than invoice {invoice.number} still owes: "
+            f"the payment of {amount} is more than {name_of(invoice)} still owes: "
             f"the remaining balance is {balance}",
             field=["amount"],
         )
@@ -138,7 +143,7 @@ async def record_payment(
     payment = Payment(
         invoice_id=invoice.id,
         amount=amount,
-        paid_at=paid_at,
+        paid_at=when_paid,
         method=method,
         reference=reference,
         created_by=actor.user_id,
@@ -148,7 +153,7 @@ async def record_payment(
     transaction = FinancialTransaction(
         kind=TransactionKind.income.value,
         amount=amount,
-        occurred_on=paid_at.date(),
+        occurred_on=when_paid.date(),
         description=f"Payment {reference} of invoice {invoice.number}",
         created_by=actor.user_id,
         payment_id=payment.id,

@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import DuplicateSku, InvalidInput, InvalidSku, InvalidState
+from opsgraph.graph.names import name_of
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.models.product import SKU_PATTERN
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.rows import flush_unique, locked
 
 SKU = re.compile(SKU_PATTERN)
@@ -75,15 +76,25 @@ async def create_product(
     ``initial`` movement that explains it (delta = the initial stock, even 0)."""
     actor.require("product:write")
     actor.require_staff("write products")
-    sku = checked_sku(sku)
-    name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
-    description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
-    price = checked_money(unit_price, field="unitPrice", label="unit price")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        sku = checked_sku(sku)
+    with checks:
+        name = checked_text(name, field="name", limit=MAX_NAME, blank=False)
+    with checks:
+        description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
+    with checks:
+        price = checked_money(unit_price, field="unitPrice", label="unit price")
     if not 0 <= initial_stock <= MAX_QUANTITY:
-        raise InvalidInput(
-            f"initial stock must be 0 or more (got {initial_stock})", field=["initialStock"]
+        checks.add(
+            InvalidInput(
+                f"initialStock must be 0 to {MAX_QUANTITY} (got {initial_stock})",
+                field=["initialStock"],
+            )
         )
-    _check_reorder_level(reorder_level)
+    with checks:
+        _check_reorder_level(reorder_level)
+    checks.done()
     await _check_sku_free(session, sku, other_than=None)
     product = Product(sku=sku, name=name, description=description, unit_price=price, active=True)
     session.add(product)
@@ -117,7 +128,9 @@ async def create_product(
 
 def _check_reorder_level(level: int) -> None:
     if not 0 <= level <= MAX_QUANTITY:
-        raise InvalidInput(f"reorderLevel must be 0 or more (got {level})", field=["reorderLevel"])
+        raise InvalidInput(
+            f"reorderLevel must be 0 to {MAX_QUANTITY} (got {level})", field=["reorderLevel"]
+        )
 
 
 async def _set_reorder_level(
@@ -170,19 +183,28 @@ async def update_product(
     only when something changed."""
     actor.require("product:write")
     actor.require_staff("write products")
-    product = await locked(session, Product, product_id, what="product")
-    before = snapshot(product, FIELDS)
     changes: dict[str, Any] = {}
-    if sku is not None:
-        changes["sku"] = checked_sku(sku)
-    if name is not None:
-        changes["name"] = checked_text(name, field="name", limit=MAX_NAME, blank=False)
-    if description is not None:
-        changes["description"] = checked_text(
-            description, field="description", limit=MAX_DESCRIPTION
-        )
-    if unit_price is not None:
-        changes["unit_price"] = checked_money(unit_price, field="unitPrice", label="unit price")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        if sku is not None:
+            changes["sku"] = checked_sku(sku)
+    with checks:
+        if name is not None:
+            changes["name"] = checked_text(name, field="name", limit=MAX_NAME, blank=False)
+    with checks:
+        if description is not None:
+            changes["description"] = checked_text(
+                description, field="description", limit=MAX_DESCRIPTION
+            )
+    with checks:
+        if unit_price is not None:
+            changes["unit_price"] = checked_money(unit_price, field="unitPrice", label="unit price")
+    with checks:
+        if reorder_level is not None:
+            _check_reorder_level(reorder_level)
+    checks.done()
+    product = await locked(session, Product, product_id)
+    before = snapshot(product, FIELDS)
     changed = {key: value for key, value in changes.items() if before[key] != snapshot_value(value)}
     if reorder_level is not None:
         await _set_reorder_level(session, product, reorder_level, actor)
@@ -219,9 +241,9 @@ async def deactivate_product(
     and past orders stay). An already inactive product is ``INVALID_STATE``."""
     actor.require("product:write")
     actor.require_staff("write products")
-    product = await locked(session, Product, product_id, what="product")
+    product = await locked(session, Product, product_id)
     if not product.active:
-        raise InvalidState(f"product {product.sku} is already inactive", field=["id"])
+        raise InvalidState(f"{name_of(product)} is already inactive", field=["id"])
     product.active = False
     record(
         session,

@@ -32,10 +32,11 @@ from opsgraph.errors import (
     PropertyCustomerMismatch,
     PropertyHasOpenInvoices,
 )
+from opsgraph.graph.names import enum_values, name_of, named
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Invoice, InvoiceStatus, Order, OrderStatus, Property
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import PROPERTY_FIELDS, check_portal, lock_customer
 from opsgraph.services.rows import locked
 
@@ -88,21 +89,27 @@ def checked_country(value: str | None) -> str:
 
 def checked(values: Mapping[str, Any]) -> dict[str, Any]:
     """The given property fields (column name -> value) as stored; None clears a field,
-    except the label and country, which are required."""
+    except the label and country, which are required. Every broken rule is reported at
+    once."""
     result: dict[str, Any] = {}
+    checks = InputChecks()
     for name, value in values.items():
-        field = INPUT_NAMES[name]
-        if name == "customer_id":
-            if value is None:
-                raise InvalidInput("a property always belongs to a customer", field=[field])
-            result[name] = value
-        elif name == "label":
-            result[name] = checked_text(value, field=field, limit=LIMITS[name], blank=False)
-        elif name == "country":
-            result[name] = checked_country(value)
-        else:  # optional: blank is none
-            result[name] = checked_text(value, field=field, limit=LIMITS[name]) or None
+        with checks:
+            result[name] = _checked_field(name, INPUT_NAMES[name], value)
+    checks.done()
     return result
+
+
+def _checked_field(name: str, field: str, value: Any) -> Any:
+    if name == "customer_id":
+        if value is None:
+            raise InvalidInput("a property always belongs to a customer", field=[field])
+        return value
+    if name == "label":
+        return checked_text(value, field=field, limit=LIMITS[name], blank=False)
+    if name == "country":
+        return checked_country(value)
+    return checked_text(value, field=field, limit=LIMITS[name]) or None  # optional
 
 
 async def _customer_kept(
@@ -110,7 +117,7 @@ async def _customer_kept(
 ) -> None:
     """The customer exists, locked ``FOR KEY SHARE``: it can't be deleted before this
     transaction ends (customerDelete locks it ``FOR UPDATE``), yet stays writable."""
-    check_portal(actor, customer_id, field=field, what="customer")
+    check_portal(actor, customer_id, field=field)
     await lock_customer(session, customer_id, field=field)
 
 
@@ -121,10 +128,11 @@ async def check_property_of(session: AsyncSession, property_id: int, customer_id
         select(Property.customer_id).where(Property.id == property_id).with_for_update(read=True)
     )
     if owner is None:
-        raise NotFound(f"no property with id {property_id}", field=["propertyId"])
+        raise NotFound(f"no {named('Property', property_id)}", field=["propertyId"])
     if owner != customer_id:
         raise PropertyCustomerMismatch(
-            f"property {property_id} belongs to another customer, not to customer {customer_id}",
+            f"{named('Property', property_id)} belongs to another customer, not to "
+            f"{named('Customer', customer_id)}",
             field=["propertyId"],
         )
 
@@ -134,7 +142,7 @@ async def _locked(session: AsyncSession, property_id: int, actor: Principal) -> 
     lock it ``FOR SHARE``) or refer to it (foreign key checks) until this ends. A portal
     user's scope is its own customer's properties."""
     scope = in_scope("Property", Scope.of(actor))
-    return await locked(session, Property, property_id, what="property", where=scope)
+    return await locked(session, Property, property_id, where=scope)
 
 
 async def create_property(
@@ -183,7 +191,8 @@ async def _check_movable(session: AsyncSession, prop: Property) -> None:
     )
     if open_invoices:
         raise PropertyHasOpenInvoices(
-            f"property {prop.label!r} has {open_invoices} open (draft or sent) invoice(s): "
+            f"{name_of(prop)} ({prop.label!r}) has {open_invoices} open "
+            f"({enum_values(OPEN_INVOICE)}) invoice(s): "
             "it can't move to another customer until they are paid or void",
             field=["customerId"],
         )
@@ -199,7 +208,8 @@ async def _check_movable(session: AsyncSession, prop: Property) -> None:
     )
     if to_invoice:
         raise HasDependents(
-            f"property {prop.label!r} has {to_invoice} order(s) not yet invoiced: it can't "
+            f"{name_of(prop)} ({prop.label!r}) has {to_invoice} order(s) not yet invoiced: "
+            "it can't "
             "move to another customer until they are invoiced or cancelled",
             field=["customerId"],
         )

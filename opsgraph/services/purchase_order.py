@@ -48,9 +48,10 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import Customer, PurchaseOrder, PurchaseOrderState
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.transitions import PURCHASE_ORDER
 
 MAX_EXTERNAL_ID = 64
@@ -114,18 +115,29 @@ async def upsert_purchase_order(
     """Create the purchase order ``external_id`` or update it (None: keep as it is; a new
     one's amount is then 0). The customer is named by its external id or its id."""
     _writer(actor, WEBHOOK_SALES)
-    external_id = checked_text(external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False)
-    if amount is not None:
-        amount = checked_money(amount, field="amount")
-    # None: kept as it is
-    if source is not None:
-        source = checked_text(source, field="source", limit=MAX_SOURCE)
-    if description is not None:
-        description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
-    if brand is not None:
-        brand = checked_text(brand, field="brand", limit=MAX_BRAND, blank=False)
-    if car_model is not None:
-        car_model = checked_text(car_model, field="carModel", limit=MAX_CAR_MODEL, blank=False)
+    checks = InputChecks()  # every broken input rule at once; None: kept as it is
+    with checks:
+        external_id = checked_text(
+            external_id, field="externalId", limit=MAX_EXTERNAL_ID, blank=False
+        )
+    with checks:
+        amount = None if amount is None else checked_money(amount, field="amount")
+    with checks:
+        source = None if source is None else checked_text(source, field="source", limit=MAX_SOURCE)
+    with checks:
+        if description is not None:
+            description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
+    with checks:
+        if brand is not None:
+            brand = checked_text(brand, field="brand", limit=MAX_BRAND, blank=False)
+    with checks:
+        if car_model is not None:
+            car_model = checked_text(car_model, field="carModel", limit=MAX_CAR_MODEL, blank=False)
+    if (customer_external_id is None) == (customer_id is None):
+        checks.add(
+            InvalidInput("give either customerExternalId or customerId", field=["customerId"])
+        )
+    checks.done()
     customer_id = await _customer(session, customer_external_id, customer_id, actor)
     existing = await _locked(session, external_id)
     if existing is None:
@@ -161,7 +173,9 @@ async def upsert_purchase_order(
         # another request created it meanwhile (and committed): update that one
         existing = await _locked(session, external_id)
         if existing is None:  # pragma: no cover - purchase orders are never deleted
-            raise Conflict(f"purchase order {external_id!r} changed meanwhile; try again")
+            raise Conflict(
+                f"{named('PurchaseOrder', key=external_id)} changed meanwhile; try again"
+            )
     given = {
         "amount": amount,
         "source": source,
@@ -190,7 +204,12 @@ async def _customer(
         select(Customer.id).where(where).with_for_update(read=True, key_share=True)
     )
     if found is None:
-        raise NotFound(f"no customer {external_id or customer_id!r}", field=[field])
+        customer = (
+            named("Customer", key=external_id.strip())
+            if external_id is not None
+            else named("Customer", customer_id)
+        )
+        raise NotFound(f"no {customer}", field=[field])
     if actor.office_id is not None and found != actor.office_id:
         raise Forbidden("this key reports purchase orders of its own office only", field=[field])
     return int(found)
@@ -205,7 +224,7 @@ async def _update(
 ) -> PurchaseOrder:
     if order.customer_id != customer_id:
         raise Conflict(
-            f"purchase order {order.external_id!r} belongs to another customer; "
+            f"{name_of(order)} belongs to another customer; "
             "a purchase order can't move to another customer",
             field=["customerExternalId"],
         )
@@ -218,7 +237,7 @@ async def _update(
         return order  # a re-send: nothing to change, nothing to record
     if order.state in FINAL:
         raise InvalidState(
-            f"purchase order {order.external_id!r} is {order.state}: it can't change any more",
+            f"{name_of(order)} is {enum_value(order.state)}: it can't change any more",
             field=["externalId"],
         )
     for name, value in wanted.items():
@@ -248,7 +267,7 @@ def of_brand(actor: Principal) -> list[ColumnElement[bool]]:
 
 def _stale(external_id: str, expected: int, current: int) -> StaleVersion:
     return StaleVersion(
-        f"purchase order {external_id!r} is at version {current}, not {expected}: "
+        f"{named('PurchaseOrder', key=external_id)} is at version {current}, not {expected}: "
         "it changed since you read it",
         field=["expectedVersion"],
     )
@@ -271,10 +290,12 @@ async def change_purchase_order_state(
     if (purchase_order_id is None) == (external_id is None):
         raise InvalidInput("give either id or externalId", field=["id"])
     if purchase_order_id is not None:
-        where, field, named = PurchaseOrder.id == purchase_order_id, "id", str(purchase_order_id)
+        where, field = PurchaseOrder.id == purchase_order_id, "id"
+        wanted = named("PurchaseOrder", purchase_order_id)
     else:
-        named = (external_id or "").strip()
-        where, field = PurchaseOrder.external_id == named, "externalId"
+        key = (external_id or "").strip()
+        where, field = PurchaseOrder.external_id == key, "externalId"
+        wanted = named("PurchaseOrder", key=key)
     found = (
         await session.execute(
             select(
@@ -286,7 +307,7 @@ async def change_purchase_order_state(
         )
     ).one_or_none()
     if found is None:
-        raise NotFound(f"no purchase order {named!r}", field=[field])
+        raise NotFound(f"no {wanted}", field=[field])
     if found.state_version != expected_version:
         raise _stale(found.external_id, expected_version, found.state_version)
     PURCHASE_ORDER.check(found.state, state, field="state")

@@ -18,7 +18,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.rows import locked
 
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -136,7 +136,7 @@ def _check_description(description: str) -> str:
 
 
 async def _role_for_update(session: AsyncSession, role_id: int) -> Role:
-    return await locked(session, Role, role_id, what="role")
+    return await locked(session, Role, role_id)
 
 
 async def role_permissions(session: AsyncSession, role_id: int) -> set[str]:
@@ -160,15 +160,21 @@ async def create_role(
 ) -> Role:
     actor.require("role:write")
     actor.require_staff("change roles")
+    checks = InputChecks()  # every broken input rule at once
     name = name.strip().lower()
     if not ROLE_NAME_PATTERN.match(name):
-        raise InvalidInput(
-            "role name must be 2-64 characters: a letter, then letters, digits, '_' or '-'",
-            field=["name"],
+        checks.add(
+            InvalidInput(
+                "role name must be 2-64 characters: a letter, then letters, digits, '_' or '-'",
+                field=["name"],
+            )
         )
-    description = _check_description(description)
-    wanted = checked_permissions(permissions)
-    check_grantable(wanted, actor, field="permissions")
+    with checks:
+        description = _check_description(description)
+    with checks:
+        wanted = checked_permissions(permissions)
+        check_grantable(wanted, actor, field="permissions")
+    checks.done()
     if await session.scalar(select(Role.id).where(Role.name == name)) is not None:
         raise Conflict(f"a role named {name!r} already exists", field=["name"])
     role = Role(name=name, description=description)
@@ -205,15 +211,18 @@ async def update_role(
     must be held by the actor; the built-in admin role keeps every permission it has."""
     actor.require("role:write")
     actor.require_staff("change roles")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        description = None if description is None else _check_description(description)
+    with checks:
+        wanted = None if permissions is None else set(checked_permissions(permissions))
+    checks.done()
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
-    if description is not None:
-        description = _check_description(description)
-        if description != role.description:
-            changes["description"] = {"from": role.description, "to": description}
-            role.description = description
-    if permissions is not None:
-        wanted = set(checked_permissions(permissions))
+    if description is not None and description != role.description:
+        changes["description"] = {"from": role.description, "to": description}
+        role.description = description
+    if wanted is not None:
         current = await role_permissions(session, role.id)
         added, removed = sorted(wanted - current), sorted(current - wanted)
         if role.name == ADMIN_ROLE and removed:

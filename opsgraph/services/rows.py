@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.errors import DomainError, NotFound
+from opsgraph.graph.names import named
 from opsgraph.models.base import Base
 
 M = TypeVar("M", bound=Base)
@@ -22,7 +23,6 @@ async def locked(
     model: type[M],
     row_id: int,
     *,
-    what: str,
     field: str = "id",
     where: Iterable[ColumnElement[bool]] = (),
     read: bool = False,
@@ -31,9 +31,10 @@ async def locked(
 ) -> M:
     """The ``model`` row with id ``row_id`` (and ``where``: a portal user's scope), locked
     until the transaction ends: ``FOR UPDATE``, ``FOR NO KEY UPDATE`` with ``key_share``,
-    ``FOR SHARE`` with ``read``. ``NotFound`` ("no <what> with id <id>") at ``field``
-    otherwise, the same for absent and out of scope. ``populate_existing``: an object this
-    session loaded before is refreshed from the locked row."""
+    ``FOR SHARE`` with ``read``. ``NotFound`` ("no ticket VGlja2V0OjE5": the model's
+    noun and the row's global id) at ``field`` otherwise, the same for absent and out of
+    scope. ``populate_existing``: an object this session loaded before is refreshed from
+    the locked row."""
     primary_key = inspect(model).primary_key[0]
     query = (
         select(model)
@@ -44,7 +45,7 @@ async def locked(
         query = query.execution_options(populate_existing=True)
     found = await session.scalar(query)
     if found is None:
-        raise NotFound(f"no {what} with id {row_id}", field=[field])
+        raise NotFound(f"no {named(model.__name__, row_id)}", field=[field])
     return found
 
 

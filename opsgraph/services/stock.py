@@ -24,9 +24,10 @@ from opsgraph.auth.principal import Principal
 from opsgraph.errors import InsufficientStock, InvalidInput, NotFound
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import fields_of
+from opsgraph.graph.names import article, enum_value, enum_values, named
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.services.audit import record
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.product import MAX_QUANTITY
 
 # what stockAdjust may write; initial, sale and cancellation are written by the system
@@ -42,17 +43,29 @@ class Adjusted:
 
 
 def _checked_adjustment(delta: int, reason: str, note: str | None) -> str | None:
+    """The note as stored; every broken rule (delta, reason, note) at once."""
+    checks = InputChecks()
     if delta == 0:
-        raise InvalidInput("delta must not be 0", field=["delta"])
+        checks.add(InvalidInput("delta must not be 0", field=["delta"]))
     if reason not in ADJUSTABLE:
-        raise InvalidInput(
-            f"stock is adjusted with reason adjustment or receipt; {reason} movements are "
-            "written by the system",
-            field=["reason"],
+        checks.add(
+            InvalidInput(
+                f"stock is adjusted with reason {enum_values(ADJUSTABLE)}; "
+                f"{enum_value(reason)} movements are written by the system",
+                field=["reason"],
+            )
         )
-    if reason == StockReason.receipt and delta < 0:
-        raise InvalidInput("a receipt adds stock: its delta must be positive", field=["delta"])
-    return checked_text(note, field="note", limit=MAX_NOTE) or None
+    elif reason == StockReason.receipt and delta < 0:
+        checks.add(
+            InvalidInput(
+                f"{article(enum_value(reason))} adds stock: its delta must be positive",
+                field=["delta"],
+            )
+        )
+    with checks:
+        note = checked_text(note, field="note", limit=MAX_NOTE) or None
+    checks.done()
+    return note
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,8 @@ async def adjust_stock(
     note = _checked_adjustment(delta, reason, note)
     sku = await session.scalar(select(Product.sku).where(Product.id == product_id))
     if sku is None:
-        raise NotFound(f"no product with id {product_id}", field=["productId"])
+        raise NotFound(f"no {named('Product', product_id)}", field=["productId"])
+    product = named("Product", key=sku)
     level = await _apply(session, product_id, delta)
     if level is None:
         # a product without a stock level row has none: make it (at 0), then try again
@@ -143,10 +157,10 @@ async def adjust_stock(
         )
         if delta < 0:
             raise InsufficientStock(
-                f"only {on_hand} of {sku} in stock: can't remove {-delta}", field=["delta"]
+                f"only {on_hand} of {product} in stock: can't remove {-delta}", field=["delta"]
             )
         raise InvalidInput(
-            f"stock of {sku} can't exceed {MAX_QUANTITY} ({on_hand} on hand)", field=["delta"]
+            f"stock of {product} can't exceed {MAX_QUANTITY} ({on_hand} on hand)", field=["delta"]
         )
     quantity = level.quantity
     movement = StockMovement(

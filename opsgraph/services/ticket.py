@@ -38,10 +38,11 @@ from opsgraph.auth.principal import Principal
 from opsgraph.errors import Forbidden, Inactive, InvalidInput, TicketClosed
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph.names import enum_value, name_of
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Ticket, TicketPriority, TicketStatus, TimeEntry, User
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import lock_customer
 from opsgraph.services.role import holds_portal_role
 from opsgraph.services.rows import locked
@@ -84,14 +85,15 @@ async def _ticket(
 ) -> Ticket:
     """The ticket, locked (FOR UPDATE, or FOR SHARE when only its status must hold), if the
     actor may see it; ``NotFound`` otherwise, the same for absent and out of scope."""
-    return await locked(
-        session, Ticket, ticket_id, what="ticket", field=field, where=_scope(actor), read=share
-    )
+    return await locked(session, Ticket, ticket_id, field=field, where=_scope(actor), read=share)
 
 
 def _open(ticket: Ticket, *, field: str = "id") -> None:
     if ticket.status == TicketStatus.closed:
-        raise TicketClosed(f"ticket {ticket.id} is closed: it can't change any more", field=[field])
+        raise TicketClosed(
+            f"{name_of(ticket)} is {enum_value(ticket.status)}: it can't change any more",
+            field=[field],
+        )
 
 
 def _subject(subject: str) -> str:
@@ -131,9 +133,14 @@ async def create_ticket(
     actor: Principal,
 ) -> Ticket:
     actor.require("ticket:write")
-    subject = _subject(subject)
-    description = _description(description)
-    priority = _priority(priority)
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        subject = _subject(subject)
+    with checks:
+        description = _description(description)
+    with checks:
+        priority = _priority(priority)
+    checks.done()
     # FOR KEY SHARE: the customer can't be deleted under the new ticket
     await lock_customer(session, customer_id, scope=in_scope("Customer", Scope.of(actor)))
     ticket = Ticket(
@@ -174,9 +181,14 @@ async def update_ticket(
     actor.require("ticket:write")
     if priority is not None:
         actor.require_staff("change a ticket's priority")
-    new_subject = _subject(subject) if subject is not None else None
-    new_description = _description(description) if description is not None else None
-    new_priority = _priority(priority) if priority is not None else None
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        new_subject = _subject(subject) if subject is not None else None
+    with checks:
+        new_description = _description(description) if description is not None else None
+    with checks:
+        new_priority = _priority(priority) if priority is not None else None
+    checks.done()
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     before = snapshot(ticket, FIELDS)
@@ -198,8 +210,8 @@ async def change_ticket_status(
     ticket = await _ticket(session, ticket_id, actor)
     if actor.portal and ticket.status != TicketStatus.resolved:
         raise Forbidden(
-            "customer-portal users can only close or reopen a resolved ticket; "
-            f"this one is {ticket.status}"
+            "customer-portal users can only close or reopen a RESOLVED ticket; "
+            f"{name_of(ticket)} is {enum_value(ticket.status)}"
         )
     TICKET.check(ticket.status, status)
     before = snapshot(ticket, FIELDS)
@@ -240,12 +252,12 @@ async def assign_ticket(
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     # FOR SHARE: the user can't be deactivated until this assignment is committed
-    user = await locked(session, User, user_id, what="user", field="userId", read=True)
+    user = await locked(session, User, user_id, field="userId", read=True)
     if not user.is_active:
-        raise Inactive(f"user {user.username!r} is deactivated", field=["userId"])
+        raise Inactive(f"{name_of(user)} is deactivated", field=["userId"])
     if await holds_portal_role(session, user.id):
         raise InvalidInput(
-            f"user {user.username!r} is a customer-portal user: tickets go to staff",
+            f"{name_of(user)} is a customer-portal user: tickets go to staff",
             field=["userId"],
         )
     before = snapshot(ticket, FIELDS)
@@ -277,17 +289,22 @@ async def log_time(
     """Log the actor's own time on a ticket that is not closed."""
     actor.require("time_entry:write")
     actor.require_staff("log time")
+    checks = InputChecks()  # every broken input rule at once
     if not 0 < minutes <= MAX_MINUTES:
-        raise InvalidInput(
-            f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",
-            field=["minutes"],
+        checks.add(
+            InvalidInput(
+                f"minutes must be between 1 and {MAX_MINUTES} (one day), not {minutes}",
+                field=["minutes"],
+            )
         )
-    note = checked_text(note, field="note", limit=MAX_NOTE)
+    with checks:
+        note = checked_text(note, field="note", limit=MAX_NOTE)
     if started_at is not None:
         if started_at.tzinfo is None or started_at.utcoffset() is None:
-            raise InvalidInput("startedAt needs a UTC offset", field=["startedAt"])
-        if started_at > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
-            raise InvalidInput("startedAt must not be in the future", field=["startedAt"])
+            checks.add(InvalidInput("startedAt needs a UTC offset", field=["startedAt"]))
+        elif started_at > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+            checks.add(InvalidInput("startedAt must not be in the future", field=["startedAt"]))
+    checks.done()
     # FOR SHARE: the ticket can't be closed until this entry is committed
     ticket = await _ticket(session, ticket_id, actor, field="ticketId", share=True)
     _open(ticket, field="ticketId")

@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import BookedByPayment, InvalidInput
+from opsgraph.graph.names import enum_values, name_of, named
 from opsgraph.models import FinancialTransaction, TransactionKind
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_money, checked_text
+from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.rows import locked
 
 FIELDS = ("kind", "amount", "occurred_on", "description")
@@ -42,23 +43,29 @@ KINDS = frozenset(kind.value for kind in TransactionKind)
 def checked(values: Mapping[str, Any]) -> dict[str, Any]:
     """The given fields (column name -> value) as stored; every field is required."""
     result: dict[str, Any] = {}
+    checks = InputChecks()  # every broken rule at once
     for name, value in values.items():
-        field = INPUT_NAMES[name]
-        if name == "amount":
-            if value is None:
-                raise InvalidInput("amount is required", field=[field])
-            result[name] = checked_money(value, field=field, positive=True)
-        elif name == "kind":
-            if value not in KINDS:
-                raise InvalidInput(f"kind must be one of {', '.join(sorted(KINDS))}", field=[field])
-            result[name] = value
-        elif name == "occurred_on":
-            if not isinstance(value, dt.date):
-                raise InvalidInput("occurredOn is required", field=[field])
-            result[name] = value
-        else:
-            result[name] = checked_text(value, field=field, limit=MAX_DESCRIPTION)
+        with checks:
+            result[name] = _checked_field(name, INPUT_NAMES[name], value)
+    checks.done()
     return result
+
+
+def _checked_field(name: str, field: str, value: Any) -> Any:
+    if name == "amount":
+        if value is None:
+            raise InvalidInput("amount is required", field=[field])
+        return checked_money(value, field=field, positive=True)
+    if name == "kind":
+        if value not in KINDS:
+            kinds = enum_values(sorted(KINDS))
+            raise InvalidInput(f"kind must be {kinds}", field=[field])
+        return value
+    if name == "occurred_on":
+        if not isinstance(value, dt.date):
+            raise InvalidInput("occurredOn is required", field=[field])
+        return value
+    return checked_text(value, field=field, limit=MAX_DESCRIPTION)
 
 
 def _writer(actor: Principal) -> None:
@@ -68,12 +75,10 @@ def _writer(actor: Principal) -> None:
 
 async def _unbooked(session: AsyncSession, transaction_id: int) -> FinancialTransaction:
     """The transaction, locked; ``BOOKED_BY_PAYMENT`` if a payment booked it."""
-    found = await locked(
-        session, FinancialTransaction, transaction_id, what="financial transaction"
-    )
+    found = await locked(session, FinancialTransaction, transaction_id)
     if found.payment_id is not None:
         raise BookedByPayment(
-            f"transaction {transaction_id} was booked by payment {found.payment_id}: it "
+            f"{name_of(found)} was booked by {named('Payment', found.payment_id)}: it "
             "changes only with the payment",
             field=["id"],
         )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opsgraph.errors import InvalidTransition
+from opsgraph.graph.names import article, enum_value, enum_values
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,11 @@ class Transitions:
         if target in self.moves.get(current, ()):
             return
         allowed = self.available(current)
-        then = f"it can become {', '.join(allowed)}" if allowed else "it can't change any more"
+        then = f"it can become {enum_values(allowed)}" if allowed else "it can't change any more"
+        now, wanted = article(enum_value(current)), enum_value(target)
         raise InvalidTransition(
-            f"a {current} {self.entity} can't become {target}: {then}", field=[field]
+            f"{now} {self.entity} can't become {wanted}: {then}",
+            field=[field],
         )
 
 

@@ -37,9 +37,10 @@ from opsgraph.errors import (
     NotFound,
     Unauthenticated,
 )
+from opsgraph.graph.names import name_of
 from opsgraph.models import RefreshToken, Role, User, UserRole
 from opsgraph.services.audit import audit
-from opsgraph.services.checks import checked_email, checked_text
+from opsgraph.services.checks import InputChecks, checked_email, checked_text
 from opsgraph.services.customer import lock_customer
 from opsgraph.services.role import admins_kept, ensure_builtin_roles
 from opsgraph.services.rows import locked
@@ -126,15 +127,22 @@ async def create_user(
     """Create a user with ``roles`` (names), linked to the customer ``customer_id`` when
     given. Checks, cheapest first: username, email, full name, password rules, roles,
     customer, uniqueness; then one password hash off the loop."""
+    checks = InputChecks()  # every broken input rule at once
     name = username.strip().lower()
     if not USERNAME_PATTERN.match(name):
-        raise InvalidInput(
-            "username must be 2-64 characters: letters, digits, '.', '_' or '-'",
-            field=["username"],
+        checks.add(
+            InvalidInput(
+                "username must be 2-64 characters: letters, digits, '.', '_' or '-'",
+                field=["username"],
+            )
         )
-    address = checked_email(email)
-    full_name = _check_full_name(full_name)
-    _check_new_password(password, min_password_length, field="password")
+    with checks:
+        address = checked_email(email)
+    with checks:
+        full_name = _check_full_name(full_name)
+    with checks:
+        _check_new_password(password, min_password_length, field="password")
+    checks.done()
     role_ids = await ensure_builtin_roles(session)
     unknown = sorted({role for role in roles if role not in role_ids})
     if unknown:
@@ -332,7 +340,7 @@ async def ensure_bootstrap_admin(
 
 
 async def _user_for_update(session: AsyncSession, user_id: int, *, field: str = "id") -> User:
-    return await locked(session, User, user_id, what="user", field=field)
+    return await locked(session, User, user_id, field=field)
 
 
 async def _end_sessions(
@@ -363,6 +371,12 @@ async def update_user(
     link to a customer (``customer_id``; None: unlinked) only with ``user:admin``."""
     if user_id != actor.user_id or customer_id is not KEEP:
         actor.require("user:admin")
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        address = None if email is None else checked_email(email)
+    with checks:
+        name = None if full_name is None else _check_full_name(full_name)
+    checks.done()
     user = await _user_for_update(session, user_id)
     changes: dict[str, Any] = {}
     if customer_id is not KEEP and customer_id != user.customer_id:
@@ -370,17 +384,13 @@ async def update_user(
             await lock_customer(session, customer_id)
         changes["customer_id"] = {"from": user.customer_id, "to": customer_id}
         user.customer_id = customer_id
-    if email is not None:
-        address = checked_email(email)
-        if address != user.email:
-            await _check_free(session, username=None, email=address, other_than=user.id)
-            changes["email"] = {"from": user.email, "to": address}
-            user.email = address
-    if full_name is not None:
-        name = _check_full_name(full_name)
-        if name != user.full_name:
-            changes["full_name"] = {"from": user.full_name, "to": name}
-            user.full_name = name
+    if address is not None and address != user.email:
+        await _check_free(session, username=None, email=address, other_than=user.id)
+        changes["email"] = {"from": user.email, "to": address}
+        user.email = address
+    if name is not None and name != user.full_name:
+        changes["full_name"] = {"from": user.full_name, "to": name}
+        user.full_name = name
     if changes:
         try:
             await session.flush()
@@ -451,7 +461,7 @@ async def set_user_active(
         user = await _user_for_update(session, user_id)
         if user.is_active == active:
             state = "active" if active else "inactive"
-            raise InvalidState(f"user {user.username!r} is already {state}", field=["id"])
+            raise InvalidState(f"{name_of(user)} is already {state}", field=["id"])
         user.is_active = active
         ended = 0 if active else await _end_sessions(session, user.id)
     audit(

@@ -30,9 +30,10 @@ from opsgraph.errors import Inactive, InvalidInput, InvalidState, NotFound
 from opsgraph.events.catalogue import CATALOGUE, readable_types
 from opsgraph.events.emit import DELIVER_TASK, DELIVERY_QUEUE
 from opsgraph.events.queue import defer
+from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import Customer, DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from opsgraph.services.audit import record, snapshot
-from opsgraph.services.checks import checked_text
+from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.rows import locked
 from opsgraph.webhooks.addresses import check_url
 from opsgraph.webhooks.signing import new_secret
@@ -87,7 +88,7 @@ def checked_event_types(types: Sequence[str], actor: Principal) -> list[str]:
 
 async def _checked_customer(session: AsyncSession, customer_id: int | None) -> int | None:
     if customer_id is not None and await session.get(Customer, customer_id) is None:
-        raise NotFound(f"no customer with id {customer_id}", field=["customerId"])
+        raise NotFound(f"no {named('Customer', customer_id)}", field=["customerId"])
     return customer_id
 
 
@@ -105,10 +106,18 @@ async def create_webhook_endpoint(
     """``webhookEndpointCreate``: a new endpoint with a fresh secret (returned, not kept
     anywhere but the row)."""
     _authorise(actor)
+    checks = InputChecks()  # every broken input rule at once
+    with checks:
+        url = check_url(url, allow_insecure=allow_insecure).url
+    with checks:
+        event_types = checked_event_types(event_types, actor)
+    with checks:
+        description = checked_text(description, field="description", limit=MAX_DESCRIPTION)
+    checks.done()
     endpoint = WebhookEndpoint(
-        url=check_url(url, allow_insecure=allow_insecure).url,
-        event_types=checked_event_types(event_types, actor),
-        description=checked_text(description, field="description", limit=MAX_DESCRIPTION),
+        url=url,
+        event_types=event_types,
+        description=description,
         active=active,
         customer_id=await _checked_customer(session, customer_id),
         secret=new_secret(),
@@ -128,7 +137,7 @@ async def create_webhook_endpoint(
 
 
 async def _endpoint(session: AsyncSession, endpoint_id: int) -> WebhookEndpoint:
-    return await locked(session, WebhookEndpoint, endpoint_id, what="webhook endpoint")
+    return await locked(session, WebhookEndpoint, endpoint_id)
 
 
 async def update_webhook_endpoint(
@@ -143,19 +152,20 @@ async def update_webhook_endpoint(
     ``event_types``, ``description``, ``active``, ``customer_id``; ``customer_id`` None
     unscopes it). Turning an endpoint on again clears why the server turned it off."""
     _authorise(actor)
-    endpoint = await _endpoint(session, endpoint_id)
-    before = snapshot(endpoint, AUDITED)
+    checks = InputChecks()  # every broken input rule at once
+    given: dict[str, Any] = {}
     for name in ("url", "event_types", "description", "active"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} can't be null", field=[_camel(name)])
-    if "url" in changes:
-        endpoint.url = check_url(changes["url"], allow_insecure=allow_insecure).url
-    if "event_types" in changes:
-        endpoint.event_types = checked_event_types(changes["event_types"], actor)
-    if "description" in changes:
-        endpoint.description = checked_text(
-            changes["description"], field="description", limit=MAX_DESCRIPTION
-        )
+            checks.add(InvalidInput(f"{_camel(name)} can't be null", field=[_camel(name)]))
+        elif name in changes:
+            with checks:
+                given[name] = _checked_change(name, changes[name], allow_insecure, actor)
+    checks.done()
+    endpoint = await _endpoint(session, endpoint_id)
+    before = snapshot(endpoint, AUDITED)
+    for name in ("url", "event_types", "description"):
+        if name in given:
+            setattr(endpoint, name, given[name])
     if "customer_id" in changes:
         endpoint.customer_id = await _checked_customer(session, changes["customer_id"])
     if "active" in changes:
@@ -174,6 +184,16 @@ async def update_webhook_endpoint(
         after=snapshot(endpoint, AUDITED),
     )
     return endpoint
+
+
+def _checked_change(name: str, value: Any, allow_insecure: bool, actor: Principal) -> Any:
+    if name == "url":
+        return check_url(value, allow_insecure=allow_insecure).url
+    if name == "event_types":
+        return checked_event_types(value, actor)
+    if name == "description":
+        return checked_text(value, field="description", limit=MAX_DESCRIPTION)
+    return value
 
 
 def _camel(name: str) -> str:
@@ -318,16 +338,16 @@ async def retry_webhook_delivery(
     scheduled before goes stale: the worker runs only the job of attempt ``attempts + 1``
     of a pending or failed delivery, so attempts never double up."""
     _authorise(actor)
-    delivery = await locked(session, WebhookDelivery, delivery_id, what="webhook delivery")
+    delivery = await locked(session, WebhookDelivery, delivery_id)
     if delivery.status not in RETRYABLE:
         raise InvalidState(
-            f"webhook delivery {delivery_id} is {delivery.status}: an attempt is queued already",
+            f"{name_of(delivery)} is {enum_value(delivery.status)}: an attempt is queued already",
             field=["id"],
         )
     endpoint = await session.get_one(WebhookEndpoint, delivery.endpoint_id)
     if not endpoint.active:
         raise Inactive(
-            f"webhook endpoint {endpoint.id} is inactive: turn it on before re-sending",
+            f"{name_of(endpoint)} is inactive: turn it on before re-sending",
             field=["id"],
         )
     before = {"status": delivery.status}

@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.permissions import WEBHOOK_MANAGE, WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from opsgraph.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, each_error
 from opsgraph.events.queue import defer
+from opsgraph.graph import names
 from opsgraph.models import ApiKey, Customer, PurchaseOrder, ReceiptStatus, User, WebhookReceipt
 from opsgraph.services.purchase_order import change_purchase_order_state, of_brand
 from opsgraph.services.purchase_order import upsert_purchase_order as upsert
@@ -122,7 +123,8 @@ async def _check_office(session: AsyncSession, office_id: int, named: str) -> No
     known = {value.strip().casefold() for value in row or () if value is not None}
     if named.strip().casefold() not in known:
         raise InvalidInput(
-            f"the API key speaks for the regional office {row.name if row else office_id!r}, "
+            "the API key speaks for the regional office "
+            f"{row.name if row else names.named('Customer', office_id)!r}, "
             f"not {named!r}",
             field=["regional_office"],
         )
@@ -185,7 +187,7 @@ async def _sender(session: AsyncSession, receipt: WebhookReceipt) -> Principal |
 
 
 def _refusal(error: DomainError) -> str:
-    return f"{error.code}: {error.message}"
+    return "; ".join(f"{each.code}: {each.message}" for each in each_error(error))
 
 
 async def process_sales_receipt(session: AsyncSession, *, receipt_id: int) -> WebhookReceipt | None:

@@ -246,7 +246,7 @@ async def test_numbers_start_after_the_ones_there_and_skip_taken_ones(
     ("fields", "code", "field", "named"),
     [
         ({"customerId": "missing customer"}, "NOT_FOUND", ["customerId"], "no customer"),
-        ({"customerId": "wrong-type"}, "BAD_USER_INPUT", ["customerId"], "not a Customer"),
+        ({"customerId": "wrong-type"}, "BAD_USER_INPUT", ["customerId"], "not a customer"),
         ({"propertyId": "missing property"}, "NOT_FOUND", ["propertyId"], "no property"),
         (
             {"propertyId": "other"},
@@ -347,8 +347,8 @@ async def test_create_from_order_dates(
 @pytest.mark.parametrize(
     ("case", "code", "field", "named"),
     [
-        ("cancelled", "INVALID_STATE", ["orderId"], "cancelled"),
-        ("invoiced", "ALREADY_INVOICED", ["orderId"], "already invoiced: T-1"),
+        ("cancelled", "INVALID_STATE", ["orderId"], "is CANCELLED: it can't be invoiced"),
+        ("invoiced", "ALREADY_INVOICED", ["orderId"], "already invoiced: invoice T-1"),
         ("missing", "NOT_FOUND", ["orderId"], "no order"),
         ("bad id", "BAD_USER_INPUT", ["orderId"], "not a valid id"),
         ("both due", "BAD_USER_INPUT", ["paymentTermsDays"], "not both"),
@@ -415,7 +415,7 @@ async def test_the_unique_index_is_the_last_line_and_the_number_is_given_back(
     monkeypatch.setattr(AsyncSession, "scalar", blind_scalar)
     body = await gql(FROM_ORDER, {"input": {"orderId": gid("Order", order)}})
     monkeypatch.undo()
-    assert "not void" in refusal(
+    assert "not VOID" in refusal(
         body["data"]["invoiceCreateFromOrder"], "ALREADY_INVOICED", ["orderId"]
     )
     assert await billing_state(session) == before
@@ -473,13 +473,23 @@ async def _paid_invoice(session: AsyncSession, customer: int, status: str) -> in
 @pytest.mark.parametrize(
     ("mutation", "status", "code", "named"),
     [
-        ("invoiceSend", "sent", "INVALID_TRANSITION", "a sent invoice can't become sent"),
-        ("invoiceSend", "paid", "INVALID_TRANSITION", "a paid invoice can't become sent"),
+        (
+            "invoiceSend",
+            "sent",
+            "INVALID_TRANSITION",
+            "a SENT invoice can't become SENT: it can become PAID or VOID",
+        ),
+        (
+            "invoiceSend",
+            "paid",
+            "INVALID_TRANSITION",
+            "a PAID invoice can't become SENT: it can't change any more",
+        ),
         ("invoiceSend", "void", "INVALID_TRANSITION", "can't change any more"),
         ("invoiceSend", "missing", "NOT_FOUND", "no invoice"),
-        ("invoiceVoid", "paid", "INVOICE_ALREADY_PAID", "is paid"),
+        ("invoiceVoid", "paid", "INVOICE_ALREADY_PAID", "invoice T-1 is PAID"),
         ("invoiceVoid", "part paid", "INVOICE_HAS_PAYMENTS", "1 payment(s) of 1.00"),
-        ("invoiceVoid", "void", "INVALID_TRANSITION", "a void invoice can't become void"),
+        ("invoiceVoid", "void", "INVALID_TRANSITION", "a VOID invoice can't become VOID"),
         ("invoiceVoid", "missing", "NOT_FOUND", "no invoice"),
     ],
 )

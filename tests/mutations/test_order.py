@@ -218,7 +218,7 @@ async def test_lines_of_one_product_share_its_stock(
         "order",
     )
     assert (error["code"], error["field"]) == ("INSUFFICIENT_STOCK", ["lines", "1", "quantity"])
-    assert error["message"] == "only 1 of SALT-1 in stock; the order needs 2"
+    assert error["message"] == "only 1 of product SALT-1 in stock; the order needs 2"
     assert await state(session) == before
 
 
@@ -236,7 +236,7 @@ REFUSALS: list[tuple[str, Change, str, list[str], str]] = [
         lambda w: {"customerId": w.shovel},
         "BAD_USER_INPUT",
         ["customerId"],
-        "not a Customer",
+        "names a product, not a customer",
     ),
     (
         "unknown property",
@@ -279,7 +279,7 @@ REFUSALS: list[tuple[str, Change, str, list[str], str]] = [
         lambda w: {"lines": [line(w.shovel, 1), line(w.customer, 1)]},
         "BAD_USER_INPUT",
         ["lines", "1", "productId"],
-        "not a Product",
+        "names a customer, not a product",
     ),
     (
         "malformed product id",
@@ -293,7 +293,7 @@ REFUSALS: list[tuple[str, Change, str, list[str], str]] = [
         lambda w: {"lines": [line(w.shovel, 9), line(w.salt, 3)]},
         "INSUFFICIENT_STOCK",
         ["lines", "1", "quantity"],
-        "only 2 of SALT-1 in stock; the order needs 3",
+        "only 2 of product SALT-1 in stock; the order needs 3",
     ),
     (
         "unit price with 3 decimals",
@@ -484,11 +484,15 @@ async def test_confirm_then_complete_follow_the_table(
 @pytest.mark.parametrize(
     ("steps", "query", "said"),
     [
-        ([], COMPLETE, "a pending order can't become completed: it can become confirmed, "),
-        ([CONFIRM], CONFIRM, "a confirmed order can't become confirmed"),
-        ([CONFIRM, COMPLETE], CANCEL, "a completed order can't become cancelled"),
-        ([CANCEL], CONFIRM, "a cancelled order can't become confirmed: it can't change"),
-        ([CANCEL], CANCEL, "a cancelled order can't become cancelled"),
+        (
+            [],
+            COMPLETE,
+            "a PENDING order can't become COMPLETED: it can become CONFIRMED or CANCELLED",
+        ),
+        ([CONFIRM], CONFIRM, "a CONFIRMED order can't become CONFIRMED"),
+        ([CONFIRM, COMPLETE], CANCEL, "a COMPLETED order can't become CANCELLED"),
+        ([CANCEL], CONFIRM, "a CANCELLED order can't become CONFIRMED: it can't change"),
+        ([CANCEL], CANCEL, "a CANCELLED order can't become CANCELLED"),
     ],
 )
 async def test_transitions_outside_the_table_change_nothing(

@@ -139,7 +139,7 @@ async def test_120_orders_of_one_unit_against_a_stock_of_50(live: LiveApi) -> No
             assert payload["order"] is None
             [error] = payload["errors"]
             assert error["field"] == ["lines", "0", "quantity"]
-            assert error["message"] == "only 0 of RUSH-1 in stock; the order needs 1"
+            assert error["message"] == "only 0 of product RUSH-1 in stock; the order needs 1"
     assert len({p["order"]["id"] for p in results if not p["errors"]}) == 50
     figures = await check_invariants(live)
     assert figures["stock"] == {product_pk: 0}

@@ -155,8 +155,8 @@ async def test_paid_at_defaults_to_now_and_is_utc_without_offset(
 CASES: list[tuple[str, dict[str, Any], str, list[str], str]] = [
     ("missing", {}, "NOT_FOUND", ["invoiceId"], "no invoice"),
     ("sent", {"invoiceId": "bad"}, "BAD_USER_INPUT", ["invoiceId"], "not a valid id"),
-    ("paid", {}, "INVOICE_ALREADY_PAID", ["invoiceId"], "already paid"),
-    ("void", {}, "INVOICE_VOID", ["invoiceId"], "is void"),
+    ("paid", {}, "INVOICE_ALREADY_PAID", ["invoiceId"], "is PAID already"),
+    ("void", {}, "INVOICE_VOID", ["invoiceId"], "is VOID: it can't be paid"),
     ("draft", {}, "INVOICE_NOT_SENT", ["invoiceId"], "send it"),
     ("sent", {"amount": "0"}, "BAD_USER_INPUT", ["amount"], "more than 0"),
     ("sent", {"amount": "-5.00"}, "BAD_USER_INPUT", ["amount"], "more than 0"),

@@ -337,7 +337,7 @@ async def test_adjust_writes_a_movement_and_an_audit_event(
 @pytest.mark.parametrize(
     ("fields", "code", "field", "said"),
     [
-        ({"delta": -4}, "INSUFFICIENT_STOCK", ["delta"], "only 3 of ADJ-2 in stock"),
+        ({"delta": -4}, "INSUFFICIENT_STOCK", ["delta"], "only 3 of product ADJ-2 in stock"),
         ({"delta": 0}, "BAD_USER_INPUT", ["delta"], "not be 0"),
         ({"delta": 2**31 - 1}, "BAD_USER_INPUT", ["delta"], "exceed"),
         ({"reason": "SALE"}, "BAD_USER_INPUT", ["reason"], "written by the system"),
@@ -346,7 +346,12 @@ async def test_adjust_writes_a_movement_and_an_audit_event(
         ({"reason": "RECEIPT", "delta": -1}, "BAD_USER_INPUT", ["delta"], "positive"),
         ({"note": "n" * 1001}, "BAD_USER_INPUT", ["note"], "1000"),
         ({"productId": to_global_id("Product", 10**9)}, "NOT_FOUND", ["productId"], "no product"),
-        ({"productId": to_global_id("Order", 1)}, "BAD_USER_INPUT", ["productId"], "Order"),
+        (
+            {"productId": to_global_id("Order", 1)},
+            "BAD_USER_INPUT",
+            ["productId"],
+            "names an order, not a product",
+        ),
         ({"delta": -4, "dryRun": True}, "INSUFFICIENT_STOCK", ["delta"], "only 3"),
     ],
 )

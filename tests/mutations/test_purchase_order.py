@@ -186,7 +186,7 @@ async def test_upsert_of_a_final_purchase_order(
     body = await gql(UPSERT, upsert_input(amount="99.00"))
     error = refused(body, "purchaseOrderUpsert")
     assert (error["code"], error["field"]) == ("INVALID_STATE", ["externalId"])
-    assert final in error["message"]
+    assert error["message"] == f"purchase order PO-1 is {final.upper()}: it can't change any more"
     assert await state(session) == before
     # re-sending it as it is stays harmless
     same = payload_of(await gql(UPSERT, upsert_input()), "purchaseOrderUpsert")

@@ -66,7 +66,7 @@ async def test_bad_arguments_are_clear_errors(gql: GraphQLClient) -> None:
     wrong_type = await gql(
         "query($id: ID) { customer(id: $id) { id } }", {"id": to_global_id("Invoice", 1)}
     )
-    assert "not a Customer" in wrong_type["errors"][0]["message"]
+    assert "names an invoice, not a customer" in wrong_type["errors"][0]["message"]
     both = await gql('{ customer(id: "x", externalId: "y") { id } }')
     assert both["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 

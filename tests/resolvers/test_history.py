@@ -99,3 +99,32 @@ async def test_history_of_many_rows_is_one_statement(gql: GraphQLClient) -> None
         for edge in more["data"]["roles"]["edges"]
     }
     assert [e["node"]["action"] for e in names["batched-7"]] == ["role.create"]
+
+
+async def test_an_event_names_its_object_by_global_id(
+    gql: GraphQLClient, client: httpx.AsyncClient
+) -> None:
+    made = await gql(
+        'mutation { customerCreate(input: {name: "Historik AB"}) { customer { id } } }'
+    )
+    customer_id = made["data"]["customerCreate"]["customer"]["id"]
+    query = """{ customers(first: 100) { edges { node { id history { edges { node {
+      objectId entityType } } } } } } }"""
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"X-Opsgraph-Statements": "1"}
+    )
+    body = response.json()
+    assert body["extensions"]["readPath"] == "compiled"
+    [customer] = [
+        edge["node"]
+        for edge in body["data"]["customers"]["edges"]
+        if edge["node"]["id"] == customer_id
+    ]
+    [event] = [edge["node"] for edge in customer["history"]["edges"]]
+    assert event == {"objectId": customer_id, "entityType": "Customer"}
+    found = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Customer { name } } }", {"id": event["objectId"]}
+    )
+    assert found["data"]["node"] == {"name": "Historik AB"}
+    entity_id = schema._schema.type_map["AuditEvent"].fields["entityId"]  # type: ignore[attr-defined]
+    assert entity_id.deprecation_reason.startswith("Use objectId")
