@@ -90,6 +90,23 @@ async def test_revoking_a_refresh_token_ends_its_session(
     assert len(await audit_events(session, ENDED)) == 1
 
 
+async def test_revoking_a_spent_refresh_token_ends_the_session_it_renewed(
+    api: Api, session: AsyncSession
+) -> None:
+    """Any refresh token of the session ends all of it (RFC 7009, 2.1: the whole grant)."""
+    await make_user(session, "sune", ["staff"])
+    first = await password_grant(api, "sune")
+    renewed = (
+        await api.http.post(
+            TOKEN, data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+        )
+    ).json()
+    assert_revoked(await api.http.post(REVOKE, data={"token": first["refresh_token"]}))
+    assert await me(api, renewed["access_token"]) == "UNAUTHENTICATED"
+    assert not await renews(api, renewed["refresh_token"])
+    assert len(await audit_events(session, ENDED)) == 1
+
+
 @pytest.mark.parametrize("hint", [None, "access_token", "refresh_token"])
 async def test_revoking_an_access_token_ends_its_session(
     api: Api, session: AsyncSession, hint: str | None
