@@ -38,7 +38,7 @@ from opsgraph.db.faults import (
     unmigrated,
 )
 from opsgraph.log import configure_logging, valid_request_id
-from opsgraph.rest.auth import token, wrong_method
+from opsgraph.rest.auth import revocation, token, wrong_method
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
 from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
 from opsgraph.rest.health import health, ready
@@ -316,6 +316,8 @@ def create_app(
             Route("/graphql", GraphQLApp(settings)),
             Route("/auth/token", token, methods=["POST"]),
             Route("/auth/token", wrong_method, methods=NOT_POST, include_in_schema=False),
+            Route("/auth/revoke", revocation, methods=["POST"]),
+            Route("/auth/revoke", wrong_method, methods=NOT_POST, include_in_schema=False),
             Route("/v1/sales-webhook", sales_webhook, methods=["POST"]),
             Route("/v1/update-state-webhook/{purchase_id}", update_state_webhook, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),

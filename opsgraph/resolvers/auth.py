@@ -64,7 +64,7 @@ class AuthMutation:
                 errors=[user_error(DomainError("only a session signed in with login can end"))]
             )
         async with context.transaction() as session:
-            await service.logout(session, principal=principal, session_id=context.session_id)
+            await service.logout(session, user_id=principal.user_id, session_id=context.session_id)
         return LogoutPayload(ok=True)
 
 

@@ -19,6 +19,13 @@ endpoint are public clients). Every failure is an RFC 6749 error body, ``{"error
 ``unsupported_grant_type``; 401 ``invalid_client`` (with ``WWW-Authenticate: Basic``); 429
 ``too_many_attempts``; 503 ``temporarily_unavailable`` with ``Retry-After`` when the
 database is unavailable or not migrated; 500 ``server_error`` for anything unexpected.
+
+``POST /auth/revoke``: token revocation (RFC 7009). A form with ``token`` (and optionally
+``token_type_hint``, ``refresh_token`` or ``access_token``): a refresh token or an access
+token of a signed-in session ends that session, as ``logout`` does. A token that is
+unknown, expired or not valid gets the same empty 200 (nothing to learn from it); an API
+key, or an access token issued to one, is 400 ``unsupported_token_type`` (``apiKeyRevoke``
+revokes keys). Its form, its failures and their shapes are the token endpoint's.
 """
 
 from __future__ import annotations
@@ -26,15 +33,17 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, unquote_plus
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from opsgraph.context import Context
 from opsgraph.db.faults import UNAVAILABLE_MESSAGE, describe, redact, unavailable, unmigrated
 from opsgraph.errors import DomainError, TooManyAttempts, Unauthenticated
 from opsgraph.services.api_key import principal_for_client
+from opsgraph.services.auth import Revocation, revoke
 from opsgraph.services.checks import unsafe_characters
 
 log = logging.getLogger(__name__)
@@ -45,6 +54,7 @@ MAX_FIELDS = 10
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="opsgraph", charset="UTF-8"'}
 GRANTS = ("password", "refresh_token", "client_credentials")
+TOKEN_TYPE_HINTS = ("refresh_token", "access_token")
 
 
 class OAuthError(Exception):
@@ -72,7 +82,7 @@ def _invalid_client(description: str) -> OAuthError:
     return OAuthError(401, "invalid_client", description, CHALLENGE)
 
 
-async def token(request: Request) -> JSONResponse:
+async def token(request: Request) -> Response:
     """OAuth2's token endpoint: the password, refresh_token and client_credentials grants.
     ---
     summary: Tokens (OAuth2 password, refresh_token and client_credentials grants)
@@ -128,8 +138,48 @@ async def token(request: Request) -> JSONResponse:
       "500": {$ref: "#/components/responses/OAuthError"}
       "503": {$ref: "#/components/responses/OAuthUnavailable"}
     """
+    return await _answer(request, _grant)
+
+
+async def revocation(request: Request) -> Response:
+    """OAuth2 token revocation (RFC 7009): ends the signed-in session of a token.
+    ---
+    summary: Revoke a token (OAuth2 token revocation, RFC 7009)
+    description: >-
+      A refresh token or an access token of a signed-in session ends that whole session,
+      as the logout mutation does: its refresh tokens and access tokens stop working. A
+      token that is unknown, expired, not valid or already revoked gets the same empty
+      200. An API key, or an access token issued to one, is unsupported_token_type (revoke
+      the key with apiKeyRevoke).
+    requestBody:
+      required: true
+      content:
+        application/x-www-form-urlencoded:
+          schema:
+            type: object
+            required: [token]
+            properties:
+              token: {type: string, description: "a refresh token or an access token"}
+              token_type_hint:
+                type: string
+                enum: [refresh_token, access_token]
+                description: "which kind to look for first; both are looked for either way"
+    responses:
+      "200": {description: "Revoked, or nothing to revoke (an empty body either way)."}
+      "400": {$ref: "#/components/responses/OAuthError"}
+      "405": {$ref: "#/components/responses/OAuthError"}
+      "413": {$ref: "#/components/responses/OAuthError"}
+      "415": {$ref: "#/components/responses/OAuthError"}
+      "500": {$ref: "#/components/responses/OAuthError"}
+      "503": {$ref: "#/components/responses/OAuthUnavailable"}
+    """
+    return await _answer(request, _revoke)
+
+
+async def _answer(request: Request, handle: Callable[[Request], Awaitable[Response]]) -> Response:
+    """``handle``'s answer, or its failure as an RFC 6749 error body."""
     try:
-        return await _grant(request)
+        return await handle(request)
     except OAuthError as refused:
         return refused.response()
     except ClientDisconnect:
@@ -139,8 +189,9 @@ async def token(request: Request) -> JSONResponse:
 
 
 async def wrong_method(request: Request) -> JSONResponse:
-    """Any method but POST on ``/auth/token`` (RFC 6749, 3.2: POST only)."""
-    refused = OAuthError(405, "invalid_request", "the token endpoint takes POST only")
+    """Any method but POST on ``/auth/token`` and ``/auth/revoke`` (RFC 6749, 3.2 and RFC
+    7009, 2.1: POST only)."""
+    refused = OAuthError(405, "invalid_request", f"{request.url.path} takes POST only")
     refused.headers["Allow"] = "POST"
     return refused.response()
 
@@ -150,17 +201,19 @@ def _failed(request: Request, exc: Exception) -> OAuthError:
     not migrated, else 500 with nothing internal."""
     settings = request.app.state.settings
     retry = {"Retry-After": str(settings.db_retry_after)}
+    where = f"POST {request.url.path}"
     if unmigrated(exc):
         log.error(
-            "POST /auth/token: the database has no opsgraph tables (%s): run `opsgraph migrate`",
+            "%s: the database has no opsgraph tables (%s): run `opsgraph migrate`",
+            where,
             describe(exc),
         )
         return OAuthError(503, "temporarily_unavailable", UNAVAILABLE_MESSAGE, retry)
     if unavailable(exc):
-        log.warning("database unavailable on POST /auth/token: %s", describe(exc))
+        log.warning("database unavailable on %s: %s", where, describe(exc))
         return OAuthError(503, "temporarily_unavailable", UNAVAILABLE_MESSAGE, retry)
     redact(exc)
-    log.exception("unhandled error on POST /auth/token", exc_info=exc)
+    log.exception("unhandled error on %s", where, exc_info=exc)
     return OAuthError(500, "server_error", "Unexpected error.")
 
 
@@ -196,7 +249,7 @@ def _required(form: dict[str, str], *names: str) -> list[str]:
     return [form[name] for name in names]
 
 
-async def _grant(request: Request) -> JSONResponse:
+async def _grant(request: Request) -> Response:
     form = await _form(request)
     grant = form.get("grant_type", "password")
     context = Context.of(request, None)
@@ -280,3 +333,28 @@ async def _client_credentials(
     assert principal.api_key_id is not None  # noqa: S101 - an API key's principal
     access = context.tokens.issue_for_api_key(principal.user_id, api_key_id=principal.api_key_id)
     return _tokens(context, access.token, scope=" ".join(sorted(principal.permissions)))
+
+
+async def _revoke(request: Request) -> Response:
+    form = await _form(request)
+    (presented,) = _required(form, "token")
+    hint = form.get("token_type_hint") or None  # blank: no hint
+    if hint is not None and hint not in TOKEN_TYPE_HINTS:
+        raise OAuthError(
+            400,
+            "unsupported_token_type",
+            f"token_type_hint is one of {', '.join(TOKEN_TYPE_HINTS)}",
+        )
+    context = Context.of(request, None)
+    async with context.transaction() as session:
+        outcome = await revoke(
+            session, token=presented, issuer=context.tokens, access_first=hint == "access_token"
+        )
+    if outcome is Revocation.API_KEY:
+        raise OAuthError(
+            400,
+            "unsupported_token_type",
+            "API keys and their access tokens are not revoked here: revoke the key with "
+            "apiKeyRevoke",
+        )
+    return Response(status_code=200, headers=NO_STORE)

@@ -5,9 +5,11 @@ copies the few files the page needs into ``opsgraph/static/vendor/`` (git-ignore
 serves ``opsgraph/static/`` at ``/graphql/static/`` with long cache lifetimes; every URL on the
 page carries a content fingerprint, so a new version is a new URL.
 
-Above GraphiQL, a sign-in bar (``static/signin.js``) runs the ``login`` mutation, keeps the
-tokens in the tab's sessionStorage, adds the access token to GraphiQL's requests and renews
-it with ``tokenRefresh``; like ``explorer.js`` it is a file of its own, as the CSP wants.
+Above GraphiQL, a sign-in bar (``static/signin.js``) signs in and renews with ``POST
+/auth/token`` and signs out with ``POST /auth/revoke`` (so it works whatever documents
+``OPSGRAPH_TRUSTED_DOCUMENTS`` lets run), keeps the tokens in the tab's sessionStorage and
+adds the access token to GraphiQL's requests; like ``explorer.js`` it is a file of its own,
+as the CSP wants.
 
 Without the vendor files the page still answers 200 and says how to install them. Loading the
 same pinned versions from a public CDN, checked by their SRI hashes, is opt-in
@@ -173,7 +175,8 @@ _PAGE = """<!doctype html>
 # GraphiQL's container class for the theme's colours (light or dark, as GraphiQL chose).
 _EXPLORER_BODY = """\
     <div class="explorer">
-      <header id="signin" class="graphiql-container signin" data-state="loading">
+      <header id="signin" class="graphiql-container signin" data-state="loading"
+        data-token-endpoint="{root}/auth/token" data-revoke-endpoint="{root}/auth/revoke">
         <strong class="signin-title">opsgraph</strong>
         <form class="signin-form" hidden>
           <span class="signin-hint">Signed out: sign in to query data.</span>
@@ -250,7 +253,8 @@ def explorer_page(request: Request, *, cdn: bool = False) -> Response:
         tags.append(f'    <script defer src="{boot}" nonce="{nonce}"></script>')
         title = "opsgraph GraphiQL"
         head = "\n".join(tags)
-        body = _EXPLORER_BODY.format(endpoint=endpoint)
+        root = escape(request.scope.get("root_path", ""))
+        body = _EXPLORER_BODY.format(endpoint=endpoint, root=root)
     html = _PAGE.format(title=title, head=head, body=body)
     return HTMLResponse(
         html,

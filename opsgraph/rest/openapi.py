@@ -103,8 +103,8 @@ def base_schema() -> dict[str, Any]:
         "info": {
             "title": "opsgraph REST",
             "version": __version__,
-            "description": "Health, readiness, the OAuth2 token route and the inbound "
-            "webhooks. Everything else is GraphQL at /graphql.",
+            "description": "Health, readiness, the OAuth2 token and revocation routes and "
+            "the inbound webhooks. Everything else is GraphQL at /graphql.",
         },
         "components": {
             "securitySchemes": {
@@ -156,8 +156,8 @@ def base_schema() -> dict[str, Any]:
             "responses": {
                 "OAuthError": {
                     "description": "An RFC 6749 error: invalid_request, invalid_grant, "
-                    "unsupported_grant_type (400), too_many_attempts (429, with "
-                    "Retry-After), server_error (500).",
+                    "unsupported_grant_type, unsupported_token_type (400), "
+                    "too_many_attempts (429, with Retry-After), server_error (500).",
                     "content": {"application/json": {"schema": OAUTH_ERROR}},
                 },
                 "OAuthClientError": {

@@ -1,10 +1,12 @@
-"""Signing in: login with throttling, refresh-token rotation, logout, and the principal
-behind an access token. The callers own the transaction (these flush, never commit)."""
+"""Signing in: login with throttling, refresh-token rotation, logout, token revocation
+(RFC 7009) and the principal behind an access token. The callers own the transaction
+(these flush, never commit)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +25,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import AccessToken, TokenIssuer, hash_secret, new_refresh_token
 from opsgraph.errors import InvalidCredentials, TooManyAttempts, Unauthenticated
 from opsgraph.models import LoginAttempt, RefreshToken, RolePermission, User, UserRole
+from opsgraph.services.api_key import looks_like_api_key
 from opsgraph.services.audit import audit
 from opsgraph.settings import Settings
 
@@ -178,9 +181,70 @@ async def revoke_family(
     await session.flush()
 
 
-async def logout(session: AsyncSession, *, principal: Principal, session_id: uuid.UUID) -> None:
+async def logout(session: AsyncSession, *, user_id: int, session_id: uuid.UUID) -> None:
     """End the signed-in session: its refresh tokens and its access tokens stop working."""
-    await revoke_family(session, session_id, principal.user_id, reason="logout")
+    await revoke_family(session, session_id, user_id, reason="logout")
+
+
+class Revocation(enum.Enum):
+    """What ``revoke`` did with a token."""
+
+    ENDED = "ended"  # the token's signed-in session has ended
+    UNKNOWN = "unknown"  # no live token of ours: nothing changed
+    API_KEY = "api_key"  # an API key, or an access token acting as one: not revoked here
+
+
+async def revoke(
+    session: AsyncSession, *, token: str, issuer: TokenIssuer, access_first: bool = False
+) -> Revocation:
+    """Token revocation (RFC 7009): a refresh token (looked up by its SHA-256, as
+    ``refresh`` does; spent or not, while unexpired) or an access token of a signed-in
+    session ends that whole session, as ``logout`` does. A token that is unknown, expired,
+    not valid, or of a session already ended changes nothing. ``access_first``: try the
+    token as an access token before looking it up as a refresh token (the client's hint;
+    both are tried either way)."""
+    if looks_like_api_key(token):
+        return Revocation.API_KEY
+    tries = (_revoke_access, _revoke_refresh) if access_first else (_revoke_refresh, _revoke_access)
+    for attempt in tries:
+        outcome = await attempt(session, token, issuer)
+        if outcome is not Revocation.UNKNOWN:
+            return outcome
+    return Revocation.UNKNOWN
+
+
+async def _revoke_refresh(session: AsyncSession, token: str, issuer: TokenIssuer) -> Revocation:
+    stored = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_secret(token)).with_for_update()
+    )
+    now = dt.datetime.now(dt.UTC)
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        return Revocation.UNKNOWN
+    await logout(session, user_id=stored.user_id, session_id=stored.family_id)
+    return Revocation.ENDED
+
+
+async def _revoke_access(session: AsyncSession, token: str, issuer: TokenIssuer) -> Revocation:
+    try:
+        verified = issuer.verify(token)
+    except Unauthenticated:
+        return Revocation.UNKNOWN
+    if verified.session_id is None:  # issued to an API key: ends with the key
+        return Revocation.API_KEY
+    live = await session.scalar(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == verified.session_id,
+            RefreshToken.user_id == verified.user_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .limit(1)
+        .with_for_update()
+    )
+    if live is None:
+        return Revocation.UNKNOWN
+    await logout(session, user_id=verified.user_id, session_id=verified.session_id)
+    return Revocation.ENDED
 
 
 async def principal_for_token(

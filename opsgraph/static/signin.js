@@ -1,8 +1,10 @@
-// Signing in on the GraphiQL page. The bar above GraphiQL runs the `login` mutation with a
-// username and password, keeps the tokens for this tab only (sessionStorage: gone when the
-// tab closes, never shared with other tabs), renews the access token with `tokenRefresh`
-// before it expires and ends the session with `logout`. explorer.js asks `headers()` for
-// the Authorization header of every request GraphiQL sends.
+// Signing in on the GraphiQL page. The bar above GraphiQL signs in with a username and
+// password at the OAuth2 token endpoint (`POST /auth/token`, grant_type=password), keeps
+// the tokens for this tab only (sessionStorage: gone when the tab closes, never shared with
+// other tabs), renews the access token there (grant_type=refresh_token) before it expires
+// and ends the session by revoking the refresh token (`POST /auth/revoke`). No GraphQL
+// document of its own, so it works whatever OPSGRAPH_TRUSTED_DOCUMENTS lets run.
+// explorer.js asks `headers()` for the Authorization header of every request GraphiQL sends.
 (function () {
   "use strict";
 
@@ -11,18 +13,6 @@
   var RENEW_MARGIN_MS = 60 * 1000;
   // after a network failure or a 5xx, renewing is tried again this much later
   var RETRY_MS = 15 * 1000;
-  var ACCEPT = "application/graphql-response+json, application/json";
-
-  var SIGNED_IN =
-    "tokens { accessToken accessTokenExpiresAt refreshToken } user { username } " +
-    "errors { code message }";
-  var LOGIN =
-    "mutation GraphiQLSignIn($input: LoginInput!) { login(input: $input) { " + SIGNED_IN + " } }";
-  var REFRESH =
-    "mutation GraphiQLRenewSignIn($input: TokenRefreshInput!) { tokenRefresh(input: $input) { " +
-    SIGNED_IN +
-    " } }";
-  var LOGOUT = "mutation GraphiQLSignOut { logout { ok errors { code message } } }";
 
   var bar = document.getElementById("signin");
   var form = bar.querySelector(".signin-form");
@@ -30,13 +20,14 @@
   var usernameText = bar.querySelector(".signin-username");
   var signOutButton = bar.querySelector(".signout");
   var message = bar.querySelector(".signin-message");
-  var endpoint =
-    document.getElementById("graphiql").getAttribute("data-endpoint") || window.location.pathname;
+  // same-origin paths (with the root path the server runs under)
+  var tokenEndpoint = bar.getAttribute("data-token-endpoint") || "/auth/token";
+  var revokeEndpoint = bar.getAttribute("data-revoke-endpoint") || "/auth/revoke";
 
   // {accessToken, refreshToken, expiresAt, renewAt, username}; times in ms of this clock
   var session = load();
   var renewTimer = null;
-  var renewing = null; // the tokenRefresh in flight
+  var renewing = null; // the renewal in flight
   var listeners = [];
 
   function load() {
@@ -79,31 +70,35 @@
     }
   }
 
-  // One GraphQL request of the bar's own; resolves to {response, body} (body null when the
-  // answer was no JSON), rejects only when the server could not be reached.
-  function post(query, variables, accessToken) {
-    var headers = { "content-type": "application/json", accept: ACCEPT };
-    if (accessToken) {
-      headers.authorization = "Bearer " + accessToken;
-    }
+  // One form POST of the bar's own (RFC 6749 and RFC 7009 take forms); resolves to
+  // {response, body, sentAt} (body null when the answer was no JSON, as /auth/revoke's empty
+  // 200 is), rejects only when the server could not be reached.
+  function post(url, fields) {
+    var sentAt = Date.now();
     return window
-      .fetch(endpoint, {
+      .fetch(url, {
         method: "POST",
-        headers: headers,
-        body: JSON.stringify({ query: query, variables: variables || {} }),
+        headers: { accept: "application/json" },
+        body: new URLSearchParams(fields), // sent as application/x-www-form-urlencoded
         credentials: "same-origin",
         cache: "no-store",
       })
       .then(function (response) {
         return response.json().then(
           function (body) {
-            return { response: response, body: body };
+            return { response: response, body: body, sentAt: sentAt };
           },
           function () {
-            return { response: response, body: null };
+            return { response: response, body: null, sentAt: sentAt };
           },
         );
       });
+  }
+
+  // The tokens of a token endpoint answer, or null.
+  function tokensOf(answer) {
+    var body = answer.body;
+    return answer.response.ok && body && body.access_token && body.refresh_token ? body : null;
   }
 
   // A message of the server as a sentence: a capital first, a full stop last.
@@ -112,35 +107,24 @@
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
-  // Why a request of the bar got no tokens (or no logout), as one sentence.
-  function problem(answer, payload) {
-    var errors = (payload && payload.errors) || [];
-    if (errors.length) {
-      var error = errors[0];
-      if (error.code === "INVALID_CREDENTIALS") {
-        return "Wrong username or password.";
-      }
-      // the rest as the server words them; TOO_MANY_ATTEMPTS says how long to wait
-      return sentence(error.message);
-    }
+  // Why a request of the bar got no tokens (or did not revoke), as one sentence: the
+  // server's error_description (too_many_attempts says how long to wait), else the status.
+  function problem(answer) {
     var body = answer.body;
-    if (body && body.errors && body.errors.length) {
-      return sentence(body.errors[0].message);
+    if (body && body.error_description) {
+      return sentence(body.error_description);
     }
     return "The server answered HTTP " + answer.response.status + ".";
   }
 
-  // When to renew: RENEW_MARGIN_MS before the expiry the server gave, or after half the
-  // lifetime when that is shorter. The lifetime is measured on the server's clock (its
-  // Date header) so that a wrong clock here does not matter.
-  function timesOf(expiresAt, response) {
-    var now = Date.now();
-    var serverNow = Date.parse(response.headers.get("date") || "");
-    if (isNaN(serverNow)) {
-      serverNow = now;
-    }
-    var left = Math.max(Date.parse(expiresAt) - serverNow, 0) || 0;
-    return { expiresAt: now + left, renewAt: now + left - Math.min(RENEW_MARGIN_MS, left / 2) };
+  // When to renew: RENEW_MARGIN_MS before the expiry, or after half the lifetime when that
+  // is shorter. The server gives the lifetime (expires_in, seconds), not a time, so a wrong
+  // clock here does not matter: it is counted on this clock from when the request was sent,
+  // before the token was issued.
+  function timesOf(answer) {
+    var left = Math.max(Number(answer.body.expires_in) * 1000, 0) || 0;
+    var from = answer.sentAt;
+    return { expiresAt: from + left, renewAt: from + left - Math.min(RENEW_MARGIN_MS, left / 2) };
   }
 
   function schedule(delay) {
@@ -158,15 +142,17 @@
     }
   }
 
-  function accept(payload, response) {
-    var times = timesOf(payload.tokens.accessTokenExpiresAt, response);
+  // The token endpoint names no user: the bar keeps the username typed at sign-in.
+  function accept(answer, username) {
+    var tokens = answer.body;
+    var times = timesOf(answer);
     var wasSignedIn = !!session;
     session = {
-      accessToken: payload.tokens.accessToken,
-      refreshToken: payload.tokens.refreshToken,
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
       expiresAt: times.expiresAt,
       renewAt: times.renewAt,
-      username: payload.user ? payload.user.username : session && session.username,
+      username: username,
     };
     save();
     show();
@@ -197,18 +183,21 @@
       return renewing;
     }
     var current = session;
-    renewing = post(REFRESH, { input: { refreshToken: current.refreshToken } })
+    renewing = post(tokenEndpoint, {
+      grant_type: "refresh_token",
+      refresh_token: current.refreshToken,
+    })
       .then(
         function (answer) {
           if (session !== current) {
             return; // signed out (or in again) meanwhile
           }
-          var payload = answer.body && answer.body.data && answer.body.data.tokenRefresh;
-          if (payload && payload.tokens) {
-            accept(payload, answer.response);
+          if (tokensOf(answer)) {
+            accept(answer, current.username);
             say("");
           } else if (answer.response.status >= 500 && Date.now() < current.expiresAt) {
-            say("Could not renew the sign-in: " + problem(answer, payload) + " Retrying.", true);
+            // 503 temporarily_unavailable, say: the refresh token is still good
+            say("Could not renew the sign-in: " + problem(answer) + " Retrying.", true);
             schedule(RETRY_MS);
           } else {
             forget("Your sign-in has ended; sign in again.", true);
@@ -254,17 +243,17 @@
     }
     busy(true);
     say("Signing in…");
-    post(LOGIN, { input: { username: username, password: password } })
+    post(tokenEndpoint, { grant_type: "password", username: username, password: password })
       .then(
         function (answer) {
-          var payload = answer.body && answer.body.data && answer.body.data.login;
-          if (payload && payload.tokens) {
+          if (tokensOf(answer)) {
             form.reset();
-            accept(payload, answer.response);
+            accept(answer, username);
             say("");
           } else {
             form.elements.password.value = "";
-            say(problem(answer, payload), true);
+            var wrong = answer.body && answer.body.error === "invalid_grant";
+            say(wrong ? "Wrong username or password." : problem(answer), true);
           }
         },
         function () {
@@ -276,18 +265,20 @@
       });
   });
 
+  // Revoking the refresh token ends the whole session on the server, its access tokens
+  // included; a renewal in flight is let finish first, so the newest refresh token goes.
   signOutButton.addEventListener("click", function () {
     busy(true);
     say("Signing out…");
-    fresh()
+    (renewing || Promise.resolve())
       .then(function () {
         if (!session) {
           return null;
         }
-        return post(LOGOUT, {}, session.accessToken).then(
+        var fields = { token: session.refreshToken, token_type_hint: "refresh_token" };
+        return post(revokeEndpoint, fields).then(
           function (answer) {
-            var payload = answer.body && answer.body.data && answer.body.data.logout;
-            return payload && payload.ok ? null : problem(answer, payload);
+            return answer.response.ok ? null : problem(answer);
           },
           function () {
             return "The server could not be reached.";

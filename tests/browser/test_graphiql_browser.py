@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -55,10 +56,14 @@ def _wait_for_editor(page: Page) -> None:
     assert page.evaluate("document.title") == "opsgraph GraphiQL"
 
 
-def _assert_clean(page: Page, base: str) -> None:
+# what Chromium logs as a console error for an answer with this status
+REFUSED = tuple(f"status of {status}" for status in (400, 401, 429))
+
+
+def _assert_clean(page: Page, base: str, refused: tuple[str, ...] = REFUSED) -> None:
     """No CSP violation in this document; over the whole visit no page error, no request
-    to another origin, no failed load, no console error but the 400s and 401s of queries
-    that were meant to fail."""
+    to another origin, no failed load, no console error but the ``refused`` answers (400s,
+    401s and 429s) of requests that were meant to fail."""
     assert page.evaluate("window.__cspViolations") == []
     assert page.of_kind("Runtime.exceptionThrown") == []
     urls = [event["request"]["url"] for event in page.of_kind("Network.requestWillBeSent")]
@@ -71,8 +76,7 @@ def _assert_clean(page: Page, base: str) -> None:
         entry["entry"]
         for entry in page.of_kind("Log.entryAdded")
         if entry["entry"]["level"] == "error"
-        and "status of 400" not in entry["entry"]["text"]
-        and "status of 401" not in entry["entry"]["text"]
+        and not any(status in entry["entry"]["text"] for status in refused)
     ]
     assert errors == []
 
@@ -147,20 +151,20 @@ STORE = "opsgraph.signIn"  # signin.js's sessionStorage key
 BAR = "#signin"
 
 
-async def _add_user_and_customer(url: URL) -> None:
+async def _add_user_and_customer(url: URL, username: str = USERNAME, role: str = "staff") -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         factory = async_sessionmaker(engine, expire_on_commit=False)
         async with factory() as session, session.begin():
             user = await create_user(
                 session,
-                username=USERNAME,
-                email=f"{USERNAME}@example.com",
+                username=username,
+                email=f"{username}@example.com",
                 password=PASSWORD,
-                roles=["staff"],
+                roles=[role],
                 password_rounds=4,
             )
-            actor = Principal(user.id, user.username, BUILTIN_ROLES["staff"][1])
+            actor = Principal(user.id, user.username, BUILTIN_ROLES[role][1])
             await create_customer(session, name=CUSTOMER, external_id=EXTERNAL_ID, actor=actor)
     finally:
         await engine.dispose()
@@ -231,6 +235,21 @@ def _graphql_requests(page: Page, base: str) -> list[tuple[str, str | None]]:
     return requests
 
 
+def _form_posts(page: Page, base: str) -> list[tuple[str, dict[str, str]]]:
+    """(path, form fields) of every POST the bar sent to /auth/token and /auth/revoke."""
+    posts = []
+    for event in page.of_kind("Network.requestWillBeSent"):
+        request = event["request"]
+        path = request["url"].removeprefix(base)
+        if path in ("/auth/token", "/auth/revoke") and request["method"] == "POST":
+            headers = {name.lower(): value for name, value in request["headers"].items()}
+            assert headers["content-type"].startswith("application/x-www-form-urlencoded")
+            assert "authorization" not in headers
+            fields = dict(parse_qsl(request.get("postData") or "", keep_blank_values=True))
+            posts.append((path, fields))
+    return posts
+
+
 def _me_with(base: str, access_token: str) -> dict[str, Any]:
     """``{ me { username } }`` sent straight to the server with the token."""
     response = httpx.post(
@@ -243,8 +262,18 @@ def _me_with(base: str, access_token: str) -> dict[str, Any]:
     return body
 
 
-def _reload(page: Page, base: str) -> None:
-    _assert_clean(page, base)  # what this document saw, before the next one
+def _renews(base: str, refresh_token: str) -> bool:
+    """Whether the refresh token still gets new tokens at /auth/token."""
+    response = httpx.post(
+        f"{base}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        timeout=30,
+    )
+    return response.status_code == 200
+
+
+def _reload(page: Page, base: str, refused: tuple[str, ...] = REFUSED) -> None:
+    _assert_clean(page, base, refused)  # what this document saw, before the next one
     page.send("Page.reload")
     _wait_for_editor(page)
 
@@ -271,6 +300,10 @@ def test_signing_in_from_graphiql(
         assert _state(page) == "signed-in"
         shown = page.evaluate("document.querySelector('.signin-username').textContent")
         assert shown == USERNAME
+        # at the OAuth2 token endpoint, not with a GraphQL mutation of the page's own
+        assert _form_posts(page, base) == [
+            ("/auth/token", {"grant_type": "password", "username": USERNAME, "password": PASSWORD})
+        ]
         assert page.evaluate(f"document.querySelector('{BAR} input[name=password]').value") == ""
         signed_in = _stored(page)
         assert signed_in is not None
@@ -298,7 +331,7 @@ def test_signing_in_from_graphiql(
         assert query == starter
         assert authorization == f"Bearer {first_access}"
 
-        # the access token lives a minute: the page renews it with tokenRefresh before then
+        # the access token lives a minute: the page renews it at /auth/token before then
         renewed_access = page.wait_for(
             f"(() => {{ const s = JSON.parse(sessionStorage.getItem({json.dumps(STORE)}));"
             f" return s && s.accessToken !== {json.dumps(first_access)} && s.accessToken; }})()",
@@ -307,7 +340,11 @@ def test_signing_in_from_graphiql(
         renewed = _stored(page)
         assert renewed is not None
         assert renewed["refreshToken"] != first_refresh
-        assert any("tokenRefresh" in q for q, _ in _graphql_requests(page, base))
+        assert renewed["username"] == USERNAME
+        assert _form_posts(page, base)[1] == (
+            "/auth/token",
+            {"grant_type": "refresh_token", "refresh_token": first_refresh},
+        )
         assert _state(page) == "signed-in"
         result = json.loads(_run(page, "{ me { username } }"))
         assert result["data"] == {"me": {"username": USERNAME}}
@@ -335,7 +372,8 @@ def test_signing_in_from_graphiql(
         ended = _me_with(base, renewed_access)
         assert ended["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
-        # sign in again, then out with the button: logout ends the session on the server
+        # sign in again, then out with the button: revoking the refresh token ends the
+        # session on the server
         assert _sign_in(page, USERNAME, PASSWORD) == ""
         again = _stored(page)
         assert again is not None
@@ -344,8 +382,13 @@ def test_signing_in_from_graphiql(
         page.wait_for(f"document.querySelector({json.dumps(BAR)}).dataset.state === 'signed-out'")
         assert _message(page) == "Signed out."
         assert _stored(page) is None
+        assert _form_posts(page, base)[-1] == (
+            "/auth/revoke",
+            {"token": again["refreshToken"], "token_type_hint": "refresh_token"},
+        )
         ended = _me_with(base, again["accessToken"])
         assert ended["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert not _renews(base, again["refreshToken"])
         result = json.loads(_run(page, "{ me { username } }"))
         assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert _graphql_requests(page, base)[-1] == ("{ me { username } }", None)
@@ -362,5 +405,85 @@ def test_signing_in_from_graphiql(
         )
         assert _state(page) == "signed-out"
         assert _stored(page) is None
+        # the bar sent no GraphQL of its own: every /graphql request was GraphiQL's
+        assert not [q for q, _ in _graphql_requests(page, base) if q.startswith("mutation")]
 
         _assert_clean(page, base)
+
+
+# --- signing in where only registered documents run --------------------------------------
+
+ADMIN = "graphiql-admin"
+# and DOCUMENT_NOT_TRUSTED: 403 under application/graphql-response+json, what GraphiQL asks for
+UNTRUSTED = (*REFUSED, "status of 403")
+
+
+@pytest.fixture
+def registered_server(fresh_database_url: URL, vendor_assets: None) -> Iterator[str]:
+    """A server that runs registered documents only (what production runs), over a
+    database of the test's own holding an admin and a customer; none of the page's
+    documents is registered."""
+    asyncio.run(_add_user_and_customer(fresh_database_url, ADMIN, "admin"))
+    with serving(fresh_database_url, OPSGRAPH_TRUSTED_DOCUMENTS="registered") as base:
+        yield base
+
+
+@pytest.mark.timeout(900)
+def test_signing_in_from_graphiql_where_only_registered_documents_run(
+    chromium_executable: str, registered_server: str, tmp_path: Path
+) -> None:
+    """The bar signs in and out at /auth/token and /auth/revoke, which take no GraphQL
+    document, so it works here too; a signed-in admin may then run any document."""
+    base = registered_server
+    with chromium(tmp_path / "profile", chromium_executable) as page:
+        _open(page, base)
+        assert _state(page) == "signed-out"
+        starter = page.evaluate(
+            f"document.querySelector({json.dumps(QUERY_EDITOR)}).CodeMirror.getValue()"
+        )
+        assert starter.startswith("# Sign in with the form above first")
+        # signed out, the starter query is not trusted: it is no registered document
+        page.click(".graphiql-execute-button")
+        result = json.loads(_result_text(page))
+        assert result["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+
+        assert _sign_in(page, ADMIN, PASSWORD) == ""
+        assert _state(page) == "signed-in"
+        assert page.evaluate("document.querySelector('.signin-username').textContent") == ADMIN
+        signed_in = _stored(page)
+        assert signed_in is not None
+
+        # the starter query as it stands: an admin's documents run unregistered
+        page.evaluate(f"document.querySelector({json.dumps(RESULT)}).CodeMirror.setValue('')")
+        page.click(".graphiql-execute-button")
+        result = json.loads(_result_text(page))
+        assert "errors" not in result, result
+        assert result["data"]["me"] == {
+            "username": ADMIN,
+            "roles": {"edges": [{"node": {"name": "admin"}}]},
+        }
+        assert result["data"]["customers"]["edges"] == [
+            {"node": {"externalId": EXTERNAL_ID, "name": CUSTOMER}}
+        ]
+        assert _graphql_requests(page, base)[-1] == (starter, f"Bearer {signed_in['accessToken']}")
+
+        # sign out: the refresh token is revoked, and with it the access token (which until
+        # then lets the admin send any document)
+        working = _me_with(base, signed_in["accessToken"])
+        assert working["data"] == {"me": {"username": ADMIN}}
+        page.click(f"{BAR} .signout")
+        page.wait_for(f"document.querySelector({json.dumps(BAR)}).dataset.state === 'signed-out'")
+        assert _message(page) == "Signed out."
+        assert _form_posts(page, base)[-1] == (
+            "/auth/revoke",
+            {"token": signed_in["refreshToken"], "token_type_hint": "refresh_token"},
+        )
+        assert not _renews(base, signed_in["refreshToken"])
+        ended = _me_with(base, signed_in["accessToken"])
+        assert ended.get("data") is None, ended
+        # no admin signed in any more: an unregistered document is refused
+        assert ended["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+        result = json.loads(_run(page, "{ me { username } }"))
+        assert result["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+
+        _assert_clean(page, base, UNTRUSTED)

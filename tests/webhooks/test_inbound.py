@@ -468,6 +468,7 @@ async def test_the_openapi_document_covers_the_rest_routes(inbound: Inbound) -> 
         "/health",
         "/ready",
         "/auth/token",
+        "/auth/revoke",
         "/v1/sales-webhook",
         "/v1/update-state-webhook/{purchase_id}",
     }
