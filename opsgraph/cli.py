@@ -252,8 +252,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     from opsgraph.db.migrations import check_schema
     from opsgraph.webhooks.worker import QueueWorker
 
-    check_connection(settings.database_url, timeout=settings.db_connect_timeout)
-    check_schema(settings.database_url, named(settings))
+    # a database that is down now is waited for (the worker logs one line per try); one
+    # that answers must be migrated to this opsgraph's head
+    if check_connection(
+        settings.database_url, timeout=settings.db_connect_timeout, may_be_down=True
+    ):
+        check_schema(settings.database_url, named(settings))
     worker = QueueWorker(settings, concurrency=args.concurrency, queues=args.queues)
     log.info("worker using database %s", describe(settings.database_url))
 

@@ -22,6 +22,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,15 +128,9 @@ class PgServer:
             self.created.remove(name)
 
 
-@pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
-    raw = os.environ.get(TEST_URL_ENV, "").strip()
-    if raw:
-        server = PgServer(sqlalchemy_url(raw))
-        yield server
-        for name in list(server.created):
-            server.drop_database(name)
-        return
+@contextmanager
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """An embedded PostgreSQL of this test process's own, stopped at the end."""
     embedded = EmbeddedPostgres(tmp_path_factory.mktemp("embedded") / "pgdata")
     embedded.start()
     try:
@@ -145,11 +140,29 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
 
 
 @pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    raw = os.environ.get(TEST_URL_ENV, "").strip()
+    if raw:
+        server = PgServer(sqlalchemy_url(raw))
+        yield server
+        for name in list(server.created):
+            server.drop_database(name)
+        return
+    with embedded_server(tmp_path_factory) as server:
+        yield server
+
+
+def migrated_template(server: PgServer) -> str:
+    """An empty database migrated to head, to be cloned."""
+    name = server.create_database("opsgraph_tpl")
+    upgrade(server.url(name))
+    return name
+
+
+@pytest.fixture(scope="session")
 def template_database(pg_server: PgServer) -> str:
     """An empty database migrated to head, cloned by every database the tests use."""
-    name = pg_server.create_database("opsgraph_tpl")
-    upgrade(pg_server.url(name))
-    return name
+    return migrated_template(pg_server)
 
 
 @pytest.fixture(scope="session")

@@ -69,13 +69,35 @@ def libpq_dsn(url: str | URL) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def check_connection(url: str | URL, timeout: int = 5) -> None:
-    """Connect once, synchronously; a refusal becomes a one-line ConfigError."""
+def check_connection(url: str | URL, timeout: int = 5, *, may_be_down: bool = False) -> bool:
+    """Connect once, synchronously; True when it worked. A refusal becomes a one-line
+    ConfigError; with ``may_be_down``, a server that is down, starting or stopping (one
+    that may come back by itself) is False instead."""
     try:
         with psycopg.connect(libpq_dsn(url), connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
+        if may_be_down and _comes_back(exc):
+            return False
         raise ConfigError(connection_failure(url, exc, timeout)) from None
+    return True
+
+
+# libpq's reasons for a server that is down or busy now and may come back by itself
+COMES_BACK = (
+    "connection refused",
+    "no such file or directory",
+    "starting up",
+    "shutting down",
+    "too many clients",
+)
+
+
+def _comes_back(error: psycopg.Error) -> bool:
+    reason = str(error).lower()
+    return isinstance(error, psycopg.errors.ConnectionTimeout) or any(
+        part in reason for part in COMES_BACK
+    )
 
 
 # what libpq's reason for a failed connection means for the person who configured the URL
