@@ -8,6 +8,8 @@ exits 0, while the lock is still held.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 import socket
 import subprocess
@@ -20,10 +22,11 @@ import httpx
 import psycopg
 import pytest
 from sqlalchemy import URL
+from starlette.applications import Starlette
 
 from opsgraph.app import create_app
 from opsgraph.db import libpq_dsn
-from opsgraph.rest.shutdown import watch_shutdown_signals
+from opsgraph.rest.shutdown import SHUTTING_DOWN, CancelledAtShutdown, watch_shutdown_signals
 from tests.conftest import free_port, make_settings, subprocess_env, wait_ready
 from tests.mutations.helpers import gid
 from tests.mutations.test_payment import PAY
@@ -180,3 +183,46 @@ async def test_a_shutdown_signal_makes_ready_answer_503_at_once(database_url: UR
         ready = await http.get("/ready")
     assert ready.status_code == 503
     assert ready.json()["reason"] == "the server is shutting down"
+
+
+@pytest.mark.parametrize(
+    ("path", "shape"),
+    [
+        ("/auth/token", {"error": "temporarily_unavailable", "error_description": SHUTTING_DOWN}),
+        ("/auth/revoke", {"error": "temporarily_unavailable", "error_description": SHUTTING_DOWN}),
+        ("/graphql", None),
+    ],
+)
+async def test_a_request_cancelled_at_the_deadline_gets_503_in_its_route_shape(
+    path: str, shape: dict[str, str] | None
+) -> None:
+    """What the server does at the drain deadline, on the middleware itself: a request
+    still running is cancelled, and its answer is a 503 that its client can read."""
+    started = asyncio.Event()
+
+    async def stuck(scope: Any, receive: Any, send: Any) -> None:
+        started.set()
+        await asyncio.Event().wait()  # until cancelled
+
+    app = Starlette()
+    app.state.draining = True
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": path, "app": app, "headers": []}
+    task = asyncio.create_task(CancelledAtShutdown(stuck)(scope, receive, send))
+    await started.wait()
+    task.cancel()  # what uvicorn does to the requests left at the deadline
+    await task
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"5") in sent[0]["headers"]
+    body = json.loads(sent[1]["body"])
+    if shape is None:
+        assert body["errors"][0]["extensions"]["code"] == "SHUTTING_DOWN"
+    else:
+        assert body == shape

@@ -70,8 +70,13 @@ class OAuthError(Exception):
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
-        body = {"error": self.error, "error_description": self.description}
+        body = oauth_error_body(self.error, self.description)
         return JSONResponse(body, status_code=self.status, headers={**NO_STORE, **self.headers})
+
+
+def oauth_error_body(error: str, description: str) -> dict[str, str]:
+    """The body of every failure of the OAuth2 routes (RFC 6749, 5.2)."""
+    return {"error": error, "error_description": description}
 
 
 def _invalid_request(description: str) -> OAuthError:

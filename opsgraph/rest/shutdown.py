@@ -23,12 +23,14 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opsgraph.rest.auth import oauth_error_body
 from opsgraph.rest.graphql_http import error_body
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 SHUTTING_DOWN = "The server is shutting down; try again shortly."
+OAUTH_PREFIX = "/auth/"  # /auth/token, /auth/revoke
 
 
 def watch_shutdown_signals(state: Any) -> Callable[[], None]:
@@ -88,11 +90,16 @@ class CancelledAtShutdown:
                 scope["path"],
             )
             if not started:
-                await _unavailable(send)
+                await _unavailable(send, scope["path"])
 
 
-async def _unavailable(send: Send) -> None:
-    body = orjson.dumps(error_body(SHUTTING_DOWN, "SHUTTING_DOWN"))
+async def _unavailable(send: Send, path: str) -> None:
+    """503 in the shape of the route: RFC 6749's for the OAuth2 routes, GraphQL's else."""
+    if path.startswith(OAUTH_PREFIX):
+        shape: object = oauth_error_body("temporarily_unavailable", SHUTTING_DOWN)
+    else:
+        shape = error_body(SHUTTING_DOWN, "SHUTTING_DOWN")
+    body = orjson.dumps(shape)
     await send(
         {
             "type": "http.response.start",
