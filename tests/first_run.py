@@ -121,6 +121,15 @@ class FirstRun:
         return self.process.returncode
 
 
+def installed_stamp() -> Path:
+    """The Makefile's mark that the suite's virtual environment holds this pyproject.toml's
+    dependencies (``$(VENV)/.installed-<cksum>``)."""
+    cksum = subprocess.run(
+        ["cksum", "pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return ROOT / ".venv" / f".installed-{cksum.stdout.split()[0]}"
+
+
 def start(
     directory: Path,
     port: int,
@@ -131,6 +140,10 @@ def start(
 ) -> FirstRun:
     """``command`` (``make run`` by default) run by bash in ``directory`` with
     ``OPSGRAPH_PORT=port``, once it answers ``/ready`` (or printed ``ready_line``)."""
+    # without the mark, make would install the copy into the suite's own environment
+    assert installed_stamp().exists(), (
+        f"{installed_stamp()} is missing: run `make install` (make test does) first"
+    )
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=directory,
