@@ -19,7 +19,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -48,6 +47,7 @@ from opsgraph.services.user import create_user
 from opsgraph.settings import Settings, sqlalchemy_url
 from tests.first_run import FirstRun, copy_checkout
 from tests.first_run import start as start_first_run
+from tests.readiness import until_ready
 
 TEST_URL_ENV = "OPSGRAPH_TEST_DATABASE_URL"
 
@@ -79,19 +79,17 @@ def free_port() -> int:
 def wait_ready(proc: subprocess.Popen[str], base: str, timeout: float = 90) -> None:
     """Wait until ``opsgraph serve`` answers /ready with 200; fail with its output if it
     exits or takes longer than ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"opsgraph serve exited ({proc.returncode}):\n{out}\n{err}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    pytest.fail(f"opsgraph serve did not become ready in {timeout:.0f} s")
+
+    def ended() -> str | None:
+        if proc.poll() is None:
+            return None
+        out, err = proc.communicate()
+        return f"exited ({proc.returncode}):\n{out}\n{err}"
+
+    why = until_ready(base, timeout, ended)
+    if why is not None:
+        proc.kill()
+        pytest.fail(f"opsgraph serve {why}")
 
 
 @dataclass

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from tests.readiness import until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = re.compile(r"^\s+(admin|staff): (\S+)\s*$")
@@ -85,18 +85,15 @@ class FirstRun:
             self.lines.append(line)
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                time.sleep(0.2)  # the reader thread takes the last lines
-                raise AssertionError(f"make run exited ({self.process.returncode}):\n{self.output}")
-            try:
-                if httpx.get(f"{self.base}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"make run was not ready in {timeout:.0f} s:\n{self.output}")
+        def ended() -> str | None:
+            if self.process.poll() is None:
+                return None
+            time.sleep(0.2)  # the reader thread takes the last lines
+            return f"exited ({self.process.returncode})"
+
+        why = until_ready(self.base, timeout, ended)
+        if why is not None:
+            raise AssertionError(f"make run {why}:\n{self.output}")
 
     def wait_for(self, text: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout

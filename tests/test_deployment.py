@@ -37,6 +37,7 @@ from tests.deploy import (
     image_environment,
     service_environment,
 )
+from tests.readiness import until_ready
 
 ME = "{ me { username email roles { edges { node { name } } } } }"
 
@@ -94,15 +95,9 @@ def _running(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> I
 
 
 def _wait_ready(base: str, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"the api service did not become ready:\n{log.read_text()}")
+    why = until_ready(base, timeout, lambda: None)
+    if why is not None:
+        pytest.fail(f"the api service is {why}:\n{log.read_text()}")
 
 
 def _registered_workers(url: URL) -> int:
