@@ -35,7 +35,6 @@ from opsgraph.db.faults import (
     describe,
     redact,
     unavailable,
-    unmigrated,
 )
 from opsgraph.log import configure_logging, valid_request_id
 from opsgraph.rest.auth import revocation, token, wrong_method
@@ -157,17 +156,11 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     """Any route: a database that could not serve the request (or has not been migrated)
     is a 503 naming nothing internal (``opsgraph.db.faults``); any other database error is
     unexpected."""
-    where = f"{request.method} {request.url.path}"
-    if unmigrated(exc):
-        log.error(
-            "%s: the database has no opsgraph tables (%s): run `opsgraph migrate`",
-            where,
-            describe(exc),
-        )
-    elif unavailable(exc):
-        log.warning("database unavailable on %s: %s", where, describe(exc))
-    else:
+    if not unavailable(exc):
         return await _unexpected_error(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
+    )
     settings: Settings = request.app.state.settings
     return error_response(
         503,

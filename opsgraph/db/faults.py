@@ -2,14 +2,12 @@
 
 ``unavailable`` is the one test every surface (GraphQL, ``/auth/token``, the REST routes)
 applies: the connection failed or was lost, the pool had no connection in time, the server
-is shutting down or out of connections, or a read ran past its statement or lock timeout.
-Such a request is answered ``503`` with ``Retry-After`` and a fixed message that names no
-host, port, database, driver or SQL. ``timed_out`` picks out the statement and lock
-timeouts, which a mutation reports as a retryable error instead.
-
-``unmigrated`` picks out a database without opsgraph's tables (``opsgraph migrate`` has not
-run, or not to the columns the server reads): the client is told the same as when the
-database is unavailable, the log says what to run.
+is shutting down or out of connections, a read ran past its statement or lock timeout, or
+the database lacks opsgraph's tables or columns (``opsgraph migrate`` has not run: the
+client is told the same, ``describe`` tells the log what to run). Such a request is
+answered ``503`` with ``Retry-After`` and a fixed message that names no host, port,
+database, driver or SQL. ``timed_out`` picks out the statement and lock timeouts, which a
+mutation reports as a retryable error instead.
 
 ``redact`` strips what users sent from a database error before it is logged: SQLAlchemy
 already leaves out the parameters (``hide_parameters``); PostgreSQL's ``DETAIL`` lines and
@@ -89,7 +87,9 @@ def timed_out(error: BaseException) -> bool:
 
 
 def unavailable(error: BaseException | None) -> bool:
-    """Whether the error means the database could not serve the request just now."""
+    """Whether the error means the database could not serve the request just now: it is
+    away, busy, or not migrated to this opsgraph yet (a deploy that has not run
+    ``opsgraph migrate``); ``describe`` says which."""
     for current in _chain(error):
         if isinstance(current, DatabaseUnavailable | sa_exc.TimeoutError):
             return True  # TimeoutError: no pooled connection within the checkout timeout
@@ -100,14 +100,12 @@ def unavailable(error: BaseException | None) -> bool:
             if state is None:
                 # raised by the driver, not the server: the connection failed or was lost
                 return isinstance(current, psycopg.OperationalError | psycopg.InterfaceError)
-            return state[:2] in UNAVAILABLE_CLASSES or state in UNAVAILABLE_STATES
+            return (
+                state[:2] in UNAVAILABLE_CLASSES
+                or state in UNAVAILABLE_STATES
+                or state in UNMIGRATED_STATES
+            )
     return False
-
-
-def unmigrated(error: BaseException | None) -> bool:
-    """Whether the error means the database lacks a table or column the server reads: its
-    schema has not been migrated (``opsgraph migrate``)."""
-    return sqlstate(error) in UNMIGRATED_STATES
 
 
 def transient(error: BaseException | None) -> bool:
@@ -123,7 +121,10 @@ def describe(error: BaseException) -> str:
             return "no pooled connection within the checkout timeout"
         if isinstance(current, psycopg.Error):
             state = current.sqlstate or "none"
-            return f"{type(current).__name__} (SQLSTATE {state})"
+            kind = f"{type(current).__name__} (SQLSTATE {state})"
+            if state in UNMIGRATED_STATES:
+                return f"the database lacks opsgraph's tables, {kind}: run `opsgraph migrate`"
+            return kind
     return type(error).__name__
 
 

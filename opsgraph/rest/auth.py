@@ -40,7 +40,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from opsgraph.context import Context
-from opsgraph.db.faults import UNAVAILABLE_MESSAGE, describe, redact, unavailable, unmigrated
+from opsgraph.db.faults import UNAVAILABLE_MESSAGE, describe, redact, unavailable
 from opsgraph.errors import DomainError, TooManyAttempts, Unauthenticated
 from opsgraph.services.api_key import principal_for_client
 from opsgraph.services.auth import Revocation, revoke
@@ -207,14 +207,7 @@ def _failed(request: Request, exc: Exception) -> OAuthError:
     settings = request.app.state.settings
     retry = {"Retry-After": str(settings.db_retry_after)}
     where = f"POST {request.url.path}"
-    if unmigrated(exc):
-        log.error(
-            "%s: the database has no opsgraph tables (%s): run `opsgraph migrate`",
-            where,
-            describe(exc),
-        )
-        return OAuthError(503, "temporarily_unavailable", UNAVAILABLE_MESSAGE, retry)
-    if unavailable(exc):
+    if unavailable(exc):  # or not migrated: describe() says which
         log.warning("database unavailable on %s: %s", where, describe(exc))
         return OAuthError(503, "temporarily_unavailable", UNAVAILABLE_MESSAGE, retry)
     redact(exc)

@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors
 from sqlalchemy import exc as sa_exc
 
-from opsgraph.db.faults import timed_out, unavailable
+from opsgraph.db.faults import describe, timed_out, unavailable
 from opsgraph.errors import IdempotencyInProgress
 
 
@@ -25,6 +25,8 @@ def wrapped(orig: Exception) -> sa_exc.DBAPIError:
         errors.LockNotAvailable("canceling statement due to lock timeout"),
         errors.QueryCanceled("canceling statement due to statement timeout"),
         sa_exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached"),
+        errors.UndefinedTable('relation "customer" does not exist'),  # not migrated
+        errors.UndefinedColumn('column "reorder_level" does not exist'),  # not to head
     ],
 )
 def test_unavailable(error: Exception) -> None:
@@ -38,7 +40,6 @@ def test_unavailable(error: Exception) -> None:
     [
         errors.UniqueViolation("duplicate key value violates unique constraint"),
         errors.SerializationFailure("could not serialize access"),
-        errors.UndefinedTable('relation "alembic_version" does not exist'),
         ValueError("not a database error"),
     ],
 )
@@ -66,3 +67,10 @@ def test_an_error_raised_from_none_over_a_timeout_is_its_own() -> None:
         _claim_refused()
     assert isinstance(refused.value.__context__, sa_exc.DBAPIError)
     assert not unavailable(refused.value)
+
+
+def test_an_unmigrated_database_is_described_with_what_to_run() -> None:
+    line = describe(errors.UndefinedTable('relation "customer" does not exist'))
+    assert "run `opsgraph migrate`" in line
+    assert "customer" not in line  # names nothing of the query
+    assert "migrate" not in describe(errors.AdminShutdown("terminating connection"))

@@ -349,6 +349,25 @@ async def test_an_unmigrated_database_is_503_temporarily_unavailable(
         assert_nothing_internal(response, empty_database_url)
 
 
+async def test_graphql_over_an_unmigrated_database_is_503_too(
+    empty_database_url: URL, over: Any
+) -> None:
+    """The same rule on /graphql: ``login`` there needs the tables as much as the token
+    endpoint does."""
+    http = await over(empty_database_url)
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": 'mutation { login(input: {username: "admin", password: "whatever 12345"})'
+            " { errors { code } } }"
+        },
+    )
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    assert_nothing_internal(response, empty_database_url)
+
+
 async def test_a_database_that_refuses_connections_is_503(
     fresh_database_url: URL, over: Any
 ) -> None:
