@@ -32,9 +32,7 @@ from opsgraph.db.faults import (
     UNAVAILABLE_CODE,
     UNAVAILABLE_MESSAGE,
     DatabaseUnavailable,
-    describe,
-    redact,
-    unavailable,
+    log_failure,
 )
 from opsgraph.log import configure_logging, valid_request_id
 from opsgraph.rest.auth import revocation, token, wrong_method
@@ -134,15 +132,23 @@ def error_response(
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException
-        return await _unexpected_error(request, exc)
+        return await _failure(request, exc)
     if exc.status_code == 404:
         return error_response(404, f"no route for {request.url.path}", "NOT_FOUND")
     return error_response(exc.status_code, str(exc.detail), "BAD_REQUEST", exc.headers)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    redact(exc)
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+async def _failure(request: Request, exc: Exception) -> Response:
+    """Any route: a database that could not serve the request (or has not been migrated)
+    is a 503 naming nothing internal (``opsgraph.db.faults``); anything else is a 500."""
+    if log_failure(log, f"{request.method} {request.url.path}", exc):
+        settings: Settings = request.app.state.settings
+        return error_response(
+            503,
+            UNAVAILABLE_MESSAGE,
+            UNAVAILABLE_CODE,
+            {"Retry-After": str(settings.db_retry_after)},
+        )
     return error_response(500, "Unexpected error.", "INTERNAL_SERVER_ERROR")
 
 
@@ -150,24 +156,6 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     """The client went away before it had sent its whole request: one line, no traceback."""
     log.info("client disconnected before sending its whole request: %s", request.url.path)
     return Response(status_code=400)
-
-
-async def _database_error(request: Request, exc: Exception) -> Response:
-    """Any route: a database that could not serve the request (or has not been migrated)
-    is a 503 naming nothing internal (``opsgraph.db.faults``); any other database error is
-    unexpected."""
-    if not unavailable(exc):
-        return await _unexpected_error(request, exc)
-    log.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, describe(exc)
-    )
-    settings: Settings = request.app.state.settings
-    return error_response(
-        503,
-        UNAVAILABLE_MESSAGE,
-        UNAVAILABLE_CODE,
-        {"Retry-After": str(settings.db_retry_after)},
-    )
 
 
 BOOTSTRAP_VARIABLES = {
@@ -320,10 +308,13 @@ def create_app(
         exception_handlers={
             HTTPException: _http_error,
             ClientDisconnect: _client_gone,
-            DBAPIError: _database_error,
-            PoolTimeout: _database_error,
-            DatabaseUnavailable: _database_error,
-            Exception: _unexpected_error,
+            # the database's own errors are answered inside the middleware (and end there);
+            # any other exception reaches Starlette's outermost handler, which answers the
+            # same way and then re-raises it for the server
+            DBAPIError: _failure,
+            PoolTimeout: _failure,
+            DatabaseUnavailable: _failure,
+            Exception: _failure,
         },
         lifespan=lifespan,
     )

@@ -83,37 +83,33 @@ def check_connection(url: str | URL, timeout: int = 5, *, may_be_down: bool = Fa
     return True
 
 
-# libpq's reasons for a server that is down or busy now and may come back by itself
-COMES_BACK = (
-    "connection refused",
-    "no such file or directory",
-    "starting up",
-    "shutting down",
-    "too many clients",
+# what libpq's reason for a failed connection means for the person who configured the URL,
+# and whether the server may come back by itself (down, starting, stopping, busy) rather
+# than the URL or the server's settings being wrong
+CONNECTION_ADVICE: tuple[tuple[str, str, bool], ...] = (
+    ("connection refused", "check that PostgreSQL is running there and listens on that port", True),
+    ("no such file or directory", "check that PostgreSQL is running there", True),
+    ("could not translate host name", "check the host name in OPSGRAPH_DATABASE_URL", False),
+    ("name or service not known", "check the host name in OPSGRAPH_DATABASE_URL", False),
+    (
+        "password authentication failed",
+        "check the user and password in OPSGRAPH_DATABASE_URL",
+        False,
+    ),
+    ("no password supplied", "add the password to OPSGRAPH_DATABASE_URL", False),
+    ('role "', "check the user in OPSGRAPH_DATABASE_URL", False),
+    ("no pg_hba.conf entry", "allow this client in the server's pg_hba.conf", False),
+    ("too many clients", "wait for connections to close, or raise max_connections", True),
+    ("starting up", "wait until it has started", True),
+    ("shutting down", "start it again", True),
 )
 
 
 def _comes_back(error: psycopg.Error) -> bool:
     reason = str(error).lower()
     return isinstance(error, psycopg.errors.ConnectionTimeout) or any(
-        part in reason for part in COMES_BACK
+        needle in reason for needle, _, comes_back in CONNECTION_ADVICE if comes_back
     )
-
-
-# what libpq's reason for a failed connection means for the person who configured the URL
-CONNECTION_ADVICE: tuple[tuple[str, str], ...] = (
-    ("connection refused", "check that PostgreSQL is running there and listens on that port"),
-    ("no such file or directory", "check that PostgreSQL is running there"),
-    ("could not translate host name", "check the host name in OPSGRAPH_DATABASE_URL"),
-    ("name or service not known", "check the host name in OPSGRAPH_DATABASE_URL"),
-    ("password authentication failed", "check the user and password in OPSGRAPH_DATABASE_URL"),
-    ("no password supplied", "add the password to OPSGRAPH_DATABASE_URL"),
-    ('role "', "check the user in OPSGRAPH_DATABASE_URL"),
-    ("no pg_hba.conf entry", "allow this client in the server's pg_hba.conf"),
-    ("too many clients", "wait for connections to close, or raise max_connections"),
-    ("starting up", "wait until it has started"),
-    ("shutting down", "start it again"),
-)
 
 
 def connection_failure(url: str | URL, error: psycopg.Error, timeout: int) -> str:
@@ -140,7 +136,7 @@ def connection_failure(url: str | URL, error: psycopg.Error, timeout: int) -> st
         )
     else:
         advice = next(
-            (advice for needle, advice in CONNECTION_ADVICE if needle in lowered),
+            (advice for needle, advice, _ in CONNECTION_ADVICE if needle in lowered),
             "check OPSGRAPH_DATABASE_URL and that PostgreSQL is running there",
         )
     return f"cannot connect to database {where}: {reason[:1].lower()}{reason[1:]}; {advice}"

@@ -16,6 +16,7 @@ the values quoted in data errors go too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import psycopg
@@ -148,3 +149,15 @@ def redact(error: BaseException | None) -> None:
             if orig.sqlstate is not None:
                 kind = f"{type(orig).__module__}.{type(orig).__name__}"
                 current.args = (f"({kind}) {_safe_message(orig)}",)
+
+
+def log_failure(log: logging.Logger, where: str, error: BaseException) -> bool:
+    """Log a request's failure once, the same way on every route: True when the database
+    could not serve it (one warning naming the fault: answer 503), False when it is
+    unexpected (a traceback with the users' values redacted: answer 500)."""
+    if unavailable(error):
+        log.warning("database unavailable on %s: %s", where, describe(error))
+        return True
+    redact(error)
+    log.exception("unhandled error on %s", where, exc_info=error)
+    return False

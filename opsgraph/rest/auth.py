@@ -40,7 +40,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from opsgraph.context import Context
-from opsgraph.db.faults import UNAVAILABLE_MESSAGE, describe, redact, unavailable
+from opsgraph.db.faults import UNAVAILABLE_MESSAGE, log_failure
 from opsgraph.errors import DomainError, TooManyAttempts, Unauthenticated
 from opsgraph.services.api_key import principal_for_client
 from opsgraph.services.auth import Revocation, revoke
@@ -204,14 +204,9 @@ async def wrong_method(request: Request) -> JSONResponse:
 def _failed(request: Request, exc: Exception) -> OAuthError:
     """What an exception means for the client: 503 when the database is unavailable or
     not migrated, else 500 with nothing internal."""
-    settings = request.app.state.settings
-    retry = {"Retry-After": str(settings.db_retry_after)}
-    where = f"POST {request.url.path}"
-    if unavailable(exc):  # or not migrated: describe() says which
-        log.warning("database unavailable on %s: %s", where, describe(exc))
+    if log_failure(log, f"POST {request.url.path}", exc):
+        retry = {"Retry-After": str(request.app.state.settings.db_retry_after)}
         return OAuthError(503, "temporarily_unavailable", UNAVAILABLE_MESSAGE, retry)
-    redact(exc)
-    log.exception("unhandled error on %s", where, exc_info=exc)
     return OAuthError(500, "server_error", "Unexpected error.")
 
 
