@@ -225,7 +225,7 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootValueT]):
     """Strawberry's ASGI view, held to the GraphQL-over-HTTP specification."""
 
     max_body_bytes = MAX_BODY_BYTES
-    #: the message the schema's MaskErrors puts on unexpected errors; a request error
+    #: the message the schema puts on unexpected errors (``masked``); a request error
     #: carrying it was a server fault before execution, answered 500 instead of 400
     masked_message: str | None = None
     #: persisted queries and the allow-list; None runs every document as sent

@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -109,13 +108,6 @@ def masked(error: GraphQLError) -> GraphQLError:
     )
 
 
-class MaskUnexpected(MaskErrors):
-    """Strawberry's MaskErrors, masking as ``masked`` does."""
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return masked(error)
-
-
 def is_unexpected(error: GraphQLError) -> bool:
     """Mask all but deliberate errors: domain errors and GraphQL's own (parse, validation)."""
     original = error.original_error
@@ -198,7 +190,6 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             HideSuggestions,
-            lambda: MaskUnexpected(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
             CheckedDocuments,  # parse, limits, validation: once per document, off the loop
             OneOperation,
             StatementCount,
