@@ -13,7 +13,7 @@ ASSETS_STAMP := $(VENDOR)/.installed-$(shell cksum package-lock.json | cut -d' '
 
 help:
 	@echo "make run     start opsgraph with an embedded PostgreSQL and demo data on :8000"
-	@echo "make test    lint (ruff, mypy) and the whole test suite with coverage"
+	@echo "make test    lint (ruff, mypy, import layers) and the whole test suite with coverage"
 	@echo "make assets  install GraphiQL's files for /graphql with npm (make run and make test do it)"
 	@echo "make lint | format | schema | bench | load | clean"
 
@@ -53,6 +53,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

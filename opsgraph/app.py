@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from opsgraph.api import MASKED_MESSAGE, schema
 from opsgraph.auth.budget import CostBudget
 from opsgraph.auth.tokens import TokenIssuer
 from opsgraph.context import Context
@@ -43,7 +44,6 @@ from opsgraph.rest.inbound import sales_webhook, update_state_webhook
 from opsgraph.rest.openapi import openapi
 from opsgraph.rest.shutdown import CancelledAtShutdown, watch_shutdown_signals
 from opsgraph.rest.trusted_documents import TrustedDocuments
-from opsgraph.schema.root import MASKED_MESSAGE, schema
 from opsgraph.settings import ConfigError, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def _start_worker(settings: Settings) -> Callable[[], Awaitable[None]]:
     delivers webhooks with nothing else started; what stops it gracefully."""
     if not settings.worker_in_serve:
         return _nothing
-    from opsgraph.webhooks.worker import QueueWorker
+    from opsgraph.jobs.worker import QueueWorker
 
     worker = QueueWorker(settings, name="opsgraph-serve")
     running = asyncio.create_task(worker.run(), name="job worker")

@@ -250,7 +250,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
         raise ConfigError("--concurrency must be between 1 and 200")
     from opsgraph.db import check_connection, describe
     from opsgraph.db.migrations import check_schema
-    from opsgraph.webhooks.worker import QueueWorker
+    from opsgraph.jobs.worker import QueueWorker
 
     # a database that is down now is waited for (the worker logs one line per try); one
     # that answers must be migrated to this opsgraph's head
@@ -417,7 +417,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> None:
-    from opsgraph.schema.root import schema
+    from opsgraph.api import schema
 
     sdl = schema.as_str().rstrip() + "\n"
     if args.output == "-":
@@ -441,7 +441,7 @@ def _operations_in(path: str) -> list[Operation]:
     from graphql import GraphQLError, parse, specified_rules
     from strawberry.schema.schema import validate_document
 
-    from opsgraph.schema.root import schema
+    from opsgraph.api import schema
     from opsgraph.services.trusted_document import operations_of
 
     try:

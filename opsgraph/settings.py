@@ -303,7 +303,7 @@ class Settings(BaseSettings):
         description="after a webhook endpoint's secret is rotated, how long deliveries are "
         "also signed with the previous one",
     )
-    # --- the job queue's workers (opsgraph.webhooks.worker) ------------------------------
+    # --- the job queue's workers (opsgraph.jobs.worker) ------------------------------
     worker_in_serve: bool = Field(
         default=True,
         description="`opsgraph serve` runs a worker in its own process (`--no-worker` or "

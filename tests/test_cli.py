@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from sqlalchemy import URL
 
+from opsgraph.api import schema
 from opsgraph.cli import build_parser, main, shows_progress
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import bundled_major_version
 from opsgraph.db.migrations import head_revision
-from opsgraph.schema.root import schema
 from opsgraph.version import __version__
 from tests.conftest import PgServer, subprocess_env
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLObjectType, validate_schema
 
-from opsgraph.schema.root import schema
+from opsgraph.api import schema
 
 
 def test_schema_passes_graphql_core_validation() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opsgraph.schema.root import schema
+from opsgraph.api import schema
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "schema.graphql"
 

@@ -117,7 +117,7 @@ def declared(field: GraphQLField) -> Requirement | None:
 def type_permission(output: GraphQLOutputType) -> str | None:
     """The read permission of the mapped type a field returns (through lists, non-null
     and connections), None for anything else."""
-    from opsgraph.schema.mapping import ENTITIES
+    from opsgraph.graph.catalogue import ENTITIES
 
     named = get_named_type(output)
     entity = ENTITIES.get(named.name)

@@ -26,7 +26,7 @@ from opsgraph.settings import get_settings
 
 # Tasks are registered on ``queue_app`` by the modules that define them; a worker imports
 # these, while deferring needs only a task's name.
-TASK_MODULES = ("opsgraph.webhooks.delivery", "opsgraph.webhooks.receipts")
+TASK_MODULES = ("opsgraph.jobs.delivery", "opsgraph.jobs.receipts")
 
 queue_app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 

@@ -50,8 +50,8 @@ from graphql.language import OperationDefinitionNode
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from opsgraph.auth.guard import DEFINITION
-from opsgraph.schema import reads
-from opsgraph.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from opsgraph.graph import reads
+from opsgraph.graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # --- the weights -------------------------------------------------------------------------
 
@@ -211,7 +211,7 @@ def is_connection(definition: GraphQLField) -> bool:
 
 def computed(name: str, definition: GraphQLField) -> bool:
     """A value made from other rows: a connection's ``totalCount``, or a field whose
-    resolver declares a computed read (``opsgraph.schema.reads.Computed``)."""
+    resolver declares a computed read (``opsgraph.graph.reads.Computed``)."""
     if name == "totalCount":
         return True
     field = (definition.extensions or {}).get(DEFINITION)

@@ -22,13 +22,13 @@ from graphql import Undefined
 
 from opsgraph.context import Context
 from opsgraph.execution.codegen import Entry, record_maker
+from opsgraph.graph.catalogue import Entity, Relation
+from opsgraph.graph.ids import to_global_id
+from opsgraph.graph.pagination import encode_cursor
+from opsgraph.graph.reads import Computed
 from opsgraph.loaders import Page
 from opsgraph.loaders.sql import PageSpec
 from opsgraph.schema import resolve
-from opsgraph.schema.mapping import Entity, Relation
-from opsgraph.schema.node import to_global_id
-from opsgraph.schema.pagination import encode_cursor
-from opsgraph.schema.reads import Computed
 
 Complete = Callable[[Any], Any]  # a resolver's value -> the response's value
 Getter = Callable[[Any], Any]  # a row -> the response's value of one field

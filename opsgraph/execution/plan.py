@@ -3,7 +3,7 @@
 The plan is made per request from the executor's state (document, fragments, coerced
 variables) with graphql-core's own field collection, so fragments, aliases, ``@skip`` and
 ``@include`` select exactly what the resolvers would. Each field is compiled from what
-its resolver declares (``opsgraph.schema.reads``) or, for a plain attribute, from the
+its resolver declares (``opsgraph.graph.reads``) or, for a plain attribute, from the
 field itself. A field the planner does not know - one with a resolver that declares
 nothing, a field extension (a permission check, say), an abstract type, introspection -
 raises ``NotCompiled`` and the operation runs on the resolvers.
@@ -47,11 +47,13 @@ from opsgraph.execution.nodes import (
     QueryPlan,
     RootStep,
 )
+from opsgraph.graph import reads
+from opsgraph.graph.catalogue import ENTITIES, Entity
+from opsgraph.graph.pagination import window
 from opsgraph.loaders import Page
-from opsgraph.schema import reads, resolve
-from opsgraph.schema.mapping import ENTITIES, Entity
+from opsgraph.schema import resolve
 from opsgraph.schema.node import Node
-from opsgraph.schema.pagination import Connection, Edge, PageInfo, window
+from opsgraph.schema.pagination import Connection, Edge, PageInfo
 
 Details = Sequence[FieldDetails]
 

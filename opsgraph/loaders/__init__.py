@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from strawberry.dataloader import DataLoader
 
+from opsgraph.graph.catalogue import ENTITIES, Relation
 from opsgraph.loaders import sql
 from opsgraph.loaders.sql import PageSpec, Scope
-from opsgraph.schema.mapping import ENTITIES, Relation
 
 Fetch = Callable[[Executable], Awaitable[Sequence[Any]]]
 

@@ -1,4 +1,4 @@
-"""SQL for the loaders, built from the declarative mapping in ``opsgraph.schema.mapping``.
+"""SQL for the loaders, built from the declarative mapping in ``opsgraph.graph.catalogue``.
 
 Every statement takes a batch of parent keys (``= ANY(:keys)``), so a level of a query
 costs one statement however many parents it has: pages per parent use ``row_number()``
@@ -31,8 +31,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from opsgraph.auth.principal import Principal
-from opsgraph.schema.mapping import ENTITIES, Entity, Filter, FilterOp, Relation
-from opsgraph.schema.pagination import Cursor
+from opsgraph.graph.catalogue import ENTITIES, Entity, Filter, FilterOp, Relation
+from opsgraph.graph.pagination import Cursor
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import mutate
 from opsgraph.schema.account import (
     ApiKey,
@@ -14,7 +15,6 @@ from opsgraph.schema.account import (
     ApiKeyRevokeInput,
     ApiKeyRevokePayload,
 )
-from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import api_key as service
 

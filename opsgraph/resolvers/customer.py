@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.customer_mutations import (
     CustomerCreateInput,
@@ -22,7 +23,6 @@ from opsgraph.schema.customer_mutations import (
     CustomerUpsertPayload,
     given,
 )
-from opsgraph.schema.node import parse_global_id, to_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import customer as service
 

@@ -10,8 +10,8 @@ import strawberry
 from opsgraph.auth.guard import requires
 from opsgraph.auth.permissions import EVENT_READ
 from opsgraph.events import feed
+from opsgraph.graph.pagination import window
 from opsgraph.schema.event import EventConnection, position
-from opsgraph.schema.pagination import window
 from opsgraph.schema.resolve import Info
 
 

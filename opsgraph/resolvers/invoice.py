@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id
 from opsgraph.models import Invoice
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.invoice_mutations import (
@@ -22,7 +23,6 @@ from opsgraph.schema.invoice_mutations import (
     InvoiceVoidInput,
     InvoiceVoidPayload,
 )
-from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import invoice as service
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
-from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.order_mutations import (
     OrderCancelInput,
     OrderCancelPayload,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.invoice_mutations import PaymentRecordInput, PaymentRecordPayload
-from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import payment as service
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.guard import requires
 from opsgraph.auth.principal import Principal
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import Property
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.customer_mutations import (
@@ -24,7 +25,6 @@ from opsgraph.schema.customer_mutations import (
     PropertyUpdatePayload,
     given,
 )
-from opsgraph.schema.node import parse_global_id, to_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import property as service
 

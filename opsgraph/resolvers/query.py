@@ -9,10 +9,11 @@ import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN
 from opsgraph.errors import InvalidInput
+from opsgraph.graph.catalogue import ENTITIES
+from opsgraph.graph.ids import decode_global_id
+from opsgraph.graph.pagination import MAX_PAGE_SIZE
 from opsgraph.schema.fields import lookup, root_many
-from opsgraph.schema.mapping import ENTITIES
-from opsgraph.schema.node import Node, decode_global_id
-from opsgraph.schema.pagination import MAX_PAGE_SIZE
+from opsgraph.schema.node import Node
 from opsgraph.schema.resolve import Info
 
 # which column the global id of a type holds (its primary key)

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.catalogue import ENTITIES
+from opsgraph.graph.ids import parse_global_id
+from opsgraph.graph.pagination import window
 from opsgraph.schema.fields import connection_of, order_input, typed
-from opsgraph.schema.mapping import ENTITIES
-from opsgraph.schema.node import parse_global_id
-from opsgraph.schema.pagination import window
 from opsgraph.schema.report import CustomerStatement, DailyKpis
 from opsgraph.schema.resolve import Info, root_list
 from opsgraph.services import report as service

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN, requires
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.account import (
     RoleCreateInput,
@@ -15,7 +16,6 @@ from opsgraph.schema.account import (
     RoleUpdateInput,
     RoleUpdatePayload,
 )
-from opsgraph.schema.node import parse_global_id, to_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import role as service
 

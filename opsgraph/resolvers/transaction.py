@@ -12,10 +12,10 @@ from typing import Any
 import strawberry
 
 from opsgraph.auth.guard import requires
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import FinancialTransaction
 from opsgraph.resolvers.mutate import Ref, mutate
 from opsgraph.schema.customer_mutations import given
-from opsgraph.schema.node import parse_global_id, to_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.transaction_mutations import (
     TransactionCreateInput,

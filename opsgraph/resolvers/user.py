@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from opsgraph.auth.guard import SIGNED_IN, requires
+from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import Ref, in_transaction, load, mutate
 from opsgraph.schema.account import (
     UserActivateInput,
@@ -27,7 +28,6 @@ from opsgraph.schema.account import (
     UserUpdateInput,
     UserUpdatePayload,
 )
-from opsgraph.schema.node import parse_global_id
 from opsgraph.schema.resolve import Info
 from opsgraph.services import user as service
 

@@ -11,11 +11,12 @@ import strawberry
 
 from opsgraph.auth.guard import requires
 from opsgraph.auth.permissions import WEBHOOK_MANAGE
+from opsgraph.graph.ids import parse_global_id, to_global_id
+from opsgraph.graph.pagination import decode_cursor, window
 from opsgraph.resolvers.mutate import mutate
 from opsgraph.schema.customer_mutations import given
 from opsgraph.schema.enums import WebhookDeliveryStatus
-from opsgraph.schema.node import parse_global_id, to_global_id
-from opsgraph.schema.pagination import Connection, decode_cursor, window
+from opsgraph.schema.pagination import Connection
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.webhook import (
     DELIVERY_CURSOR,

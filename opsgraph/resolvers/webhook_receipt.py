@@ -9,7 +9,8 @@ import strawberry
 
 from opsgraph.auth.guard import requires
 from opsgraph.auth.permissions import WEBHOOK_MANAGE
-from opsgraph.schema.pagination import Connection, Edge, PageInfo, decode_cursor, window
+from opsgraph.graph.pagination import decode_cursor, window
+from opsgraph.schema.pagination import Connection, Edge, PageInfo
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.webhook_receipt import (
     WebhookReceipt,

@@ -23,7 +23,7 @@ through the view's hooks, what the specification asks for beyond that:
   is 503 with ``Retry-After`` as a whole, whatever part of it met the fault.
 * every HTTP-level error is a JSON body ``{"errors": [{"message", "extensions": {"code"}}]}``
   with a plain message, never a traceback; every GraphQL error has an ``extensions.code``
-  too (``opsgraph.schema.root``; ``OPERATION_NOT_FOUND`` when no operation can be picked).
+  too (``opsgraph.api``; ``OPERATION_NOT_FOUND`` when no operation can be picked).
 """
 
 from __future__ import annotations

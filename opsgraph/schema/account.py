@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 
 from opsgraph.auth.guard import PUBLIC
+from opsgraph.graph.ids import to_global_id
 from opsgraph.schema.errors import UserError
-from opsgraph.schema.node import to_global_id
 from opsgraph.schema.resolve import Info
 
 if TYPE_CHECKING:

@@ -1,33 +1,34 @@
-"""GraphQL enums of the data model (UPPER_CASE names, the database's strings as values)."""
+"""GraphQL enums of the data model: the graph's enums (``opsgraph.graph.enums``) with
+their descriptions, and the event types of the catalogue."""
 
 from enum import StrEnum
 from typing import Any
 
 import strawberry
 
-from opsgraph import models as m
 from opsgraph.events.catalogue import CATALOGUE
+from opsgraph.graph import enums as g
+from opsgraph.graph.enums import graph_enum
+
+
+def described(enum: type[StrEnum], description: str) -> Any:
+    """``enum`` as a GraphQL enum (the same class: filters of the graph name it too)."""
+    return strawberry.enum(enum, description=description)
 
 
 def graphql_enum(name: str, source: type[StrEnum], description: str) -> Any:
-    members = {member.name.upper(): member.value for member in source}
-    made: Any = StrEnum(name, members)  # type: ignore[misc]
-    return strawberry.enum(made, description=description)
+    return described(graph_enum(name, source), description)
 
 
-OrderStatus = graphql_enum("OrderStatus", m.OrderStatus, "Where an order is in its life.")
-InvoiceStatus = graphql_enum("InvoiceStatus", m.InvoiceStatus, "Where an invoice is.")
-PaymentMethod = graphql_enum("PaymentMethod", m.PaymentMethod, "How a payment was made.")
-TicketStatus = graphql_enum("TicketStatus", m.TicketStatus, "Where a ticket is.")
-TicketPriority = graphql_enum("TicketPriority", m.TicketPriority, "How urgent a ticket is.")
-StockReason = graphql_enum("StockReason", m.StockReason, "Why stock moved.")
-PurchaseOrderState = graphql_enum(
-    "PurchaseOrderState", m.PurchaseOrderState, "Where a purchase order is (forward only)."
-)
-TransactionKind = graphql_enum("TransactionKind", m.TransactionKind, "Kind of transaction.")
-WebhookDeliveryStatus = graphql_enum(
-    "WebhookDeliveryStatus", m.DeliveryStatus, "Where a webhook delivery is."
-)
+OrderStatus = described(g.OrderStatus, "Where an order is in its life.")
+InvoiceStatus = described(g.InvoiceStatus, "Where an invoice is.")
+PaymentMethod = described(g.PaymentMethod, "How a payment was made.")
+TicketStatus = described(g.TicketStatus, "Where a ticket is.")
+TicketPriority = described(g.TicketPriority, "How urgent a ticket is.")
+StockReason = described(g.StockReason, "Why stock moved.")
+PurchaseOrderState = described(g.PurchaseOrderState, "Where a purchase order is (forward only).")
+TransactionKind = described(g.TransactionKind, "Kind of transaction.")
+WebhookDeliveryStatus = described(g.WebhookDeliveryStatus, "Where a webhook delivery is.")
 
 
 def _event_types() -> Any:

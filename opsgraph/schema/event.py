@@ -13,8 +13,9 @@ from strawberry.scalars import JSON
 
 from opsgraph.events.emit import envelope
 from opsgraph.events.feed import FeedPage, Position
+from opsgraph.graph.pagination import decode_cursor, encode_cursor
 from opsgraph.models import Event as EventRow
-from opsgraph.schema.pagination import PageInfo, decode_cursor, encode_cursor
+from opsgraph.schema.pagination import PageInfo
 
 # the cursors' sort key: they hold the writing transaction's id and the event's id
 CURSOR_KEY = "txid"

@@ -14,10 +14,15 @@ import strawberry
 from sqlalchemy import Executable
 
 from opsgraph.auth import guard
-from opsgraph.schema import reads, resolve
-from opsgraph.schema.mapping import ENTITIES
-from opsgraph.schema.node import to_global_id
-from opsgraph.schema.pagination import Connection, Direction, window
+from opsgraph.graph import reads
+from opsgraph.graph.catalogue import ENTITIES, NodeId
+from opsgraph.graph.ids import to_global_id
+from opsgraph.graph.pagination import window
+from opsgraph.schema import (
+    enums,  # noqa: F401  (the graph's enums become GraphQL enums)
+    resolve,
+)
+from opsgraph.schema.pagination import Connection, Direction
 
 # type name -> module that defines it (for lazy references across modules)
 TYPE_MODULES = {
@@ -76,11 +81,18 @@ def order_input(entity_name: str) -> Any:
     return _inputs[key]
 
 
+def _graphql(value_type: Any) -> Any:
+    """The GraphQL type of a filter's values (a global id is an ``ID``)."""
+    return strawberry.ID if value_type is NodeId else value_type
+
+
 def filter_input(entity_name: str) -> Any:
     key = f"{entity_name}Filter"
     if key not in _inputs:
         entity = ENTITIES[entity_name]
-        annotations = {name: spec.graphql_type | None for name, spec in entity.filters.items()}
+        annotations = {
+            name: _graphql(spec.value_type) | None for name, spec in entity.filters.items()
+        }
         namespace: dict[str, Any] = {"__annotations__": annotations}
         for name, spec in entity.filters.items():
             namespace[name] = strawberry.field(default=None, description=spec.description)

@@ -1,27 +1,10 @@
-"""Opaque global ids (``base64("Type:pk")``) and cursors."""
+"""The Relay ``Node`` interface (the ids themselves: ``opsgraph.graph.ids``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import strawberry
-
-from opsgraph.graph.ids import (
-    decode_global_id,
-    decode_opaque,
-    encode_opaque,
-    parse_global_id,
-    to_global_id,
-)
-
-__all__ = [
-    "Node",
-    "decode_global_id",
-    "decode_opaque",
-    "encode_opaque",
-    "parse_global_id",
-    "to_global_id",
-]
 
 
 @strawberry.interface(description="An object with an opaque global id, fetchable by `node(id)`.")

@@ -9,9 +9,9 @@ from typing import Any
 
 import strawberry
 
+from opsgraph.graph.catalogue import ENTITIES
+from opsgraph.graph.pagination import window
 from opsgraph.schema.fields import connection_of, lazy, typed
-from opsgraph.schema.mapping import ENTITIES
-from opsgraph.schema.pagination import window
 from opsgraph.schema.resolve import Info, root_list
 
 

@@ -15,18 +15,12 @@ from sqlalchemy import Executable
 
 from opsgraph.context import Context
 from opsgraph.errors import InvalidInput
+from opsgraph.graph.catalogue import ENTITIES, Entity, Relation
+from opsgraph.graph.ids import parse_global_id
+from opsgraph.graph.pagination import Window, decode_cursor
 from opsgraph.loaders import Loaders, Page, cut_page
 from opsgraph.loaders.sql import PageSpec, count_of_all, page_of_all
-from opsgraph.schema.mapping import ENTITIES, Entity, Relation
-from opsgraph.schema.node import parse_global_id
-from opsgraph.schema.pagination import (
-    Connection,
-    Direction,
-    Edge,
-    PageInfo,
-    Window,
-    decode_cursor,
-)
+from opsgraph.schema.pagination import Connection, Direction, Edge, PageInfo
 
 Info = strawberry.Info[Context, None]
 

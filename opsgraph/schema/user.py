@@ -8,9 +8,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.loaders import computed
 from opsgraph.schema.fields import batched, from_row, history_of, many, node_id, one
-from opsgraph.schema.node import Node, to_global_id
+from opsgraph.schema.node import Node
 
 
 def _listed(root: Any, values: Any) -> list[str]:

@@ -21,7 +21,7 @@ from graphql import (
     get_named_type,
 )
 
-from opsgraph.schema.mapping import ENTITIES
+from opsgraph.graph.catalogue import ENTITIES
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.api import schema
 from opsgraph.auth.guard import declared
-from opsgraph.schema.root import schema
 from tests.conftest import GraphQLClient, create_and_sign_in
 
 

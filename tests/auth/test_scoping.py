@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.api import schema
 from opsgraph.auth.permissions import BUILTIN_ROLES, PORTAL_SCOPED
-from opsgraph.schema.node import decode_global_id, to_global_id
-from opsgraph.schema.root import schema
+from opsgraph.graph.ids import decode_global_id, to_global_id
 from opsgraph.seed import seed_demo
 from tests.auth.paths import Hop, Path, generate_paths, render
 from tests.conftest import GraphQLClient, create_and_sign_in

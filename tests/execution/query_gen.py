@@ -23,8 +23,8 @@ from graphql import (
     is_leaf_type,
 )
 
-from opsgraph.schema.node import to_global_id
-from opsgraph.schema.root import schema as strawberry_schema
+from opsgraph.api import schema as strawberry_schema
+from opsgraph.graph.ids import to_global_id
 
 SCHEMA: GraphQLSchema = strawberry_schema._schema
 SEARCH_WORDS = ["a", "e", "kund", "AB", "x", "100"]

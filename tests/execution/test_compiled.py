@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.extensions import FieldExtension
 
+from opsgraph.api import schema
 from opsgraph.app import create_app
-from opsgraph.schema.node import to_global_id
-from opsgraph.schema.root import schema
+from opsgraph.graph.ids import to_global_id
 from opsgraph.seed import seed_demo
 from tests.conftest import make_settings
 from tests.execution.query_gen import generated_queries

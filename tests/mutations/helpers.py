@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import AuditEvent
-from opsgraph.schema.node import to_global_id
 
 
 def gid(type_name: str, pk: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.auth.permissions import PORTAL_SCOPED
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import (
     Customer,
     Invoice,
@@ -29,7 +30,6 @@ from opsgraph.models import (
     RolePermission,
     Ticket,
 )
-from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi, create_and_sign_in
 from tests.mutations.helpers import events, gid, refused
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import Customer, Property
-from opsgraph.schema.node import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient
 from tests.mutations.helpers import events, refused
 from tests.mutations.test_product import (

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import Customer
-from opsgraph.schema.node import parse_global_id, to_global_id
 from tests.conftest import LiveApi
 
 CREATE = """mutation($input: OrderCreateInput!) { orderCreate(input: $input) {

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opsgraph.schema.node import parse_global_id, to_global_id
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from tests.conftest import GraphQLClient, create_and_sign_in
 from tests.mutations.helpers import events, refused
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import Invoice, Property
-from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi
 from tests.mutations.helpers import events, gid, refused
 from tests.mutations.test_customer import (

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import AuditEvent, Customer, PurchaseOrder
-from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient, LiveApi, create_and_sign_in
 from tests.mutations.helpers import events, payload_of, refused
 

@@ -416,7 +416,7 @@ class Billing(RuleBasedStateMachine):
 
 
 def _pk(global_id: str) -> int:
-    from opsgraph.schema.node import decode_global_id
+    from opsgraph.graph.ids import decode_global_id
 
     return decode_global_id(global_id)[1]
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import AuditEvent, Customer, Ticket, TimeEntry, User, UserRole
-from opsgraph.schema.node import to_global_id
 from opsgraph.services.role import ensure_builtin_roles
 from tests.conftest import GraphQLClient, create_and_sign_in
 from tests.mutations.helpers import events, gid, payload_of, refused

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import FinancialTransaction, Payment
-from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient
 from tests.mutations.helpers import events, gid, refused
 from tests.mutations.test_customer import (

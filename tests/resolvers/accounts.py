@@ -14,8 +14,8 @@ from sqlalchemy import URL, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.app import create_app
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import AuditEvent
-from opsgraph.schema.node import to_global_id
 from opsgraph.services.user import create_user
 from tests.conftest import make_settings
 

@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.tokens import hash_secret
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import ApiKey
-from opsgraph.schema.node import to_global_id
 from tests.resolvers.accounts import (
     Api,
     Caller,

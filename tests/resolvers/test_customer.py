@@ -4,8 +4,8 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import Customer
-from opsgraph.schema.node import to_global_id
 from tests.conftest import GraphQLClient
 
 CUSTOMERS = """

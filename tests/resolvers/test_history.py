@@ -7,7 +7,7 @@ import httpx
 from graphql import GraphQLObjectType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opsgraph.schema.root import schema
+from opsgraph.api import schema
 from tests.conftest import GraphQLClient, create_and_sign_in
 
 CREATE_ROLE = """mutation($name: String!) {

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.schema.node import to_global_id
+from opsgraph.graph.ids import to_global_id
 from tests.conftest import GraphQLClient
 from tests.resolvers.graph_data import make_graph
 

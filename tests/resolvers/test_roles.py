@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import Role, RolePermission
-from opsgraph.schema.node import to_global_id
 from opsgraph.services.role import ensure_builtin_roles
 from tests.resolvers.accounts import (
     Api,

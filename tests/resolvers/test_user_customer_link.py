@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.schema.node import to_global_id
+from opsgraph.graph.ids import to_global_id
 from tests.resolvers.accounts import (
     PASSWORD,
     Api,

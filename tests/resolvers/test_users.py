@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from opsgraph.auth.principal import Principal
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import RefreshToken, User
-from opsgraph.schema.node import to_global_id
 from opsgraph.services import user as user_service
 from opsgraph.services.role import LastAdmin
 from tests.resolvers.accounts import (

@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from strawberry.types.execution import PreExecutionError
 
+from opsgraph.api import MASKED_MESSAGE, schema
 from opsgraph.app import GraphQLApp
 from opsgraph.rest.graphql_http import (
     APPLICATION_JSON,
@@ -19,7 +20,6 @@ from opsgraph.rest.graphql_http import (
     MAX_BODY_BYTES,
     negotiate,
 )
-from opsgraph.schema.root import MASKED_MESSAGE, schema
 from tests.conftest import make_settings
 
 MODERN = {"Accept": GRAPHQL_RESPONSE_JSON}

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.app import create_app
 from opsgraph.db import create_engine, create_session_factory, libpq_dsn
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import ApiKey
-from opsgraph.schema.node import to_global_id
 from tests.conftest import make_settings
 from tests.resolvers.accounts import PASSWORD, Api, Caller, admin, api, make_api, make_user
 from tests.resolvers.test_api_keys import CUSTOMERS, INVOICES, REVOKE, create_key

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from opsgraph.db import SessionFactory, create_session_factory
 from opsgraph.events.emit import emit
+from opsgraph.jobs.worker import QueueWorker
 from opsgraph.models import Event, WebhookDelivery, WebhookEndpoint
 from opsgraph.settings import Settings
 from opsgraph.webhooks.signing import new_secret
-from opsgraph.webhooks.worker import QueueWorker
 from tests.conftest import make_settings
 
 T = TypeVar("T")

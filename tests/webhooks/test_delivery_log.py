@@ -10,8 +10,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.events.emit import emit, public_id
+from opsgraph.graph.ids import to_global_id
 from opsgraph.models import Event, WebhookDelivery, WebhookEndpoint
-from opsgraph.schema.node import to_global_id
 from tests.resolvers.accounts import (
     Api,
     Caller,

@@ -16,8 +16,8 @@ from opsgraph.auth.permissions import BUILTIN_ROLES
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import InvalidInput
 from opsgraph.events.emit import emit
+from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import Customer, WebhookDelivery, WebhookEndpoint
-from opsgraph.schema.node import parse_global_id, to_global_id
 from opsgraph.services.role import create_role
 from opsgraph.services.webhook import checked_event_types, signing_secrets
 from opsgraph.webhooks.signing import signed_headers

@@ -26,8 +26,8 @@ from sqlalchemy import URL, func, select, text
 from opsgraph.app import create_app
 from opsgraph.db import SessionFactory, create_engine, create_session_factory, libpq_dsn
 from opsgraph.events.queue import queue_app
+from opsgraph.jobs import receipts
 from opsgraph.models import PurchaseOrder, WebhookReceipt
-from opsgraph.webhooks import receipts
 from tests.conftest import create_and_sign_in, make_settings
 from tests.webhooks.inbound import SALES, Keys, make_keys, report, state_url
 

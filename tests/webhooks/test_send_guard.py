@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import URL
 
+from opsgraph.jobs.delivery import JobDeps, run_attempt, system_clock
 from opsgraph.models import DeliveryStatus
-from opsgraph.webhooks.delivery import JobDeps, run_attempt, system_clock
 from opsgraph.webhooks.signing import new_secret
 from tests.webhooks.receiver import Listener, receiving
 from tests.webhooks.support import Db, database, worker_settings

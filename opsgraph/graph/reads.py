@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Executable
 
-from opsgraph.schema.mapping import Entity, Relation
+from opsgraph.graph.catalogue import Entity, Relation
 
 ATTRIBUTE = "opsgraph_read"
 

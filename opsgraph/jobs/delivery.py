@@ -4,7 +4,7 @@ Each attempt of a delivery is one job. ``emit`` defers the first (attempt 1) wit
 a failed attempt defers the next, with ``schedule_at`` from the retry schedule
 (``opsgraph.webhooks.schedule``), in the same transaction that records the failure. So a
 worker killed at any point loses nothing: before that transaction commits, the job is
-still ``doing`` and comes back as a stalled job (``opsgraph.webhooks.worker``); after it,
+still ``doing`` and comes back as a stalled job (``opsgraph.jobs.worker``); after it,
 the next job exists. An attempt may therefore be sent twice (a receiver tells by the
 ``webhook-id``), never not at all.
 

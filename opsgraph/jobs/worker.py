@@ -33,8 +33,8 @@ from opsgraph.db import create_engine, create_session_factory, libpq_dsn
 from opsgraph.db.engine import session_options
 from opsgraph.db.faults import describe, unavailable
 from opsgraph.events.queue import TASK_MODULES, queue_app
+from opsgraph.jobs.delivery import Clock
 from opsgraph.settings import Settings
-from opsgraph.webhooks.delivery import Clock
 from opsgraph.webhooks.schedule import RandomSource
 
 log = logging.getLogger(__name__)
