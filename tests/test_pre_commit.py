@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ def _hooks() -> dict[str, dict[str, Any]]:
 
 
 def _runs(path: str) -> bool:
+    """``path`` is an executable: a tool of the checkout's .venv (or, for a suite run from
+    another environment, of that one), else a command on PATH."""
+    if path.startswith(".venv/bin/") and not (ROOT / ".venv").exists():
+        path = str(Path(sys.executable).parent / Path(path).name)
     found = (ROOT / path) if "/" in path else shutil.which(path)
     return found is not None and os.access(found, os.X_OK)
 
