@@ -9,12 +9,14 @@ NPM    ?= $(shell command -v npm 2>/dev/null)
 VENDOR := opsgraph/static/vendor
 ASSETS_STAMP := $(VENDOR)/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
-.PHONY: help install assets run serve test lint format schema bench load clean
+.PHONY: help install assets run migrate test lint format schema bench load clean
 
 help:
-	@echo "make run     start opsgraph with an embedded PostgreSQL and demo data on :8000"
-	@echo "make test    lint (ruff, mypy, import layers) and the whole test suite with coverage"
-	@echo "make assets  install GraphiQL's files for /graphql with npm (make run and make test do it)"
+	@echo "make run      start opsgraph with an embedded PostgreSQL and demo data on :8000"
+	@echo "make migrate  migrate the configured database to this version (OPSGRAPH_DATABASE_URL,"
+	@echo "              or the embedded PostgreSQL in .opsgraph when it is unset)"
+	@echo "make test     lint (ruff, mypy, import layers) and the whole test suite with coverage"
+	@echo "make assets   install GraphiQL's files for /graphql with npm (make run and make test do it)"
 	@echo "make lint | format | schema | bench | load | clean"
 
 $(STAMP): pyproject.toml
@@ -48,6 +50,11 @@ run: install
 		echo "make assets failed: /graphql will explain how to get GraphiQL; serving anyway"
 	@echo "starting opsgraph: embedded PostgreSQL in .opsgraph, migrations, demo data"
 	@$(BIN)/opsgraph serve --migrate --seed-demo
+
+# Alembic migrations up to this version's head, on OPSGRAPH_DATABASE_URL (or, unset, the
+# embedded PostgreSQL in .opsgraph); `make run` migrates by itself
+migrate: install
+	$(BIN)/opsgraph migrate
 
 lint: install
 	$(BIN)/ruff check .
