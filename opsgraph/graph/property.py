@@ -1,0 +1,35 @@
+"""Properties (a customer's sites) in the graph: tables, filters,
+orderings, relations, read permission and portal scope."""
+
+from opsgraph import models as m
+from opsgraph.graph.catalogue import (
+    CREATED,
+    OWNED,
+    Entity,
+    Relation,
+    contains,
+    entity,
+    refers_to,
+    table,
+)
+
+entity(
+    Entity(
+        "Property",
+        table(m.Property),
+        permission="property:read",
+        portal=OWNED,
+        filters={
+            "search": contains("label", "label"),
+            "city": contains("city", "city"),
+            "customer_id": refers_to("customer_id", "Customer", "customerId"),
+        },
+        orderings={**CREATED, "LABEL": "label", "CITY": "city"},
+        default_ordering="ID",
+        relations={
+            "customer": Relation("one", "Customer", "customer_id", "id"),
+            "orders": Relation("many", "Order", "id", "property_id"),
+            "invoices": Relation("many", "Invoice", "id", "property_id"),
+        },
+    )
+)
