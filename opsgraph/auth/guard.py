@@ -1,11 +1,13 @@
 """Guards: what each field of the graph needs, declared, and checked before execution.
 
 Declaring. Every root query and mutation field names its requirement in its Strawberry
-``metadata``: ``requires("invoice:read")``, ``SIGNED_IN`` or ``PUBLIC``; a test walks the
-schema and fails on a root field with none. Any other field that returns one of the mapped
-types (or a connection of them) needs that type's read permission, from the mapping
-(``Entity.permission``); a field may declare its own requirement instead (a computed
-value that reads another domain, or ``me`` returning the caller's own user).
+``metadata``: ``guarded(Permission.INVOICE_READ, "... ({needs}) ...")`` (which also
+writes the permission into the description where ``{needs}`` stands), ``SIGNED_IN`` or
+``PUBLIC``; a test walks the schema and fails on a root field with none. Any other field
+that returns one of the mapped types (or a connection of them) needs that type's read
+permission, from the mapping (``Entity.permission``); a field may declare its own
+requirement instead (a computed value that reads another domain, or ``me`` returning
+the caller's own user).
 
 Checking. Before an operation runs, ``check_operation`` walks every field it selects,
 with graphql-core's own field collection (fragments, aliases, ``@skip``/``@include``
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from graphql import (
     GraphQLField,
@@ -40,8 +42,9 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.language import OperationDefinitionNode
 
-from opsgraph.auth.permissions import INTROSPECT, PERMISSIONS
+from opsgraph.auth.permissions import PERMISSIONS
 from opsgraph.errors import Forbidden, Unauthenticated
+from opsgraph.permissions import Permission
 
 if TYPE_CHECKING:
     from opsgraph.auth.principal import Principal
@@ -90,10 +93,33 @@ class Requirement:
 
 def requires(permission: str, *, public_if: str | None = None) -> dict[str, Requirement]:
     """Field metadata: the field needs ``permission`` (unless the setting ``public_if``
-    is on)."""
+    is on). ``guarded`` is the same with the field's description."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
     return {METADATA_KEY: Requirement(permission, public_if=public_if)}
+
+
+NEEDS: Final = "{needs}"
+
+
+class Guarded(TypedDict):
+    """Keyword arguments of a Strawberry field: its description and guard metadata."""
+
+    description: str | None
+    metadata: dict[str, Requirement]
+
+
+def guarded(
+    permission: Permission, description: str | None = None, *, public_if: str | None = None
+) -> Guarded:
+    """A field that needs ``permission``, as keyword arguments for ``strawberry.field`` or
+    ``strawberry.mutation``: ``@strawberry.mutation(**guarded(Permission.ORDER_WRITE,
+    "Confirm a pending order ({needs})."))``. Where the description says ``{needs}`` it
+    names the permission, as ``order:write`` in backticks; no other text there is read
+    as a placeholder."""
+    if description is not None:
+        description = description.replace(NEEDS, f"`{permission}`")
+    return {"description": description, "metadata": requires(permission, public_if=public_if)}
 
 
 PUBLIC: Final = {METADATA_KEY: Requirement(signed_in=False)}
@@ -101,9 +127,9 @@ SIGNED_IN: Final = {METADATA_KEY: Requirement()}
 # A root field with no declaration: refused to everyone (the schema-walk test names it).
 UNDECLARED: Final = Requirement(permission="undeclared")
 # __schema and __type: open in development or with OPSGRAPH_INTROSPECTION=true, else for
-# callers holding schema:introspect
+# callers holding Permission.INTROSPECT
 INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type"})
-INTROSPECTION: Final = Requirement(permission=INTROSPECT, open_if="introspection_open")
+INTROSPECTION: Final = Requirement(permission=Permission.INTROSPECT, open_if="introspection_open")
 
 
 def declared(field: GraphQLField) -> Requirement | None:

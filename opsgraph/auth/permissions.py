@@ -1,53 +1,28 @@
-"""Every permission, in one place, and the built-in roles made of them.
+"""The built-in roles, made of the permissions ``opsgraph.permissions.Permission`` names.
 
-Permissions are ``<domain>:<action>`` strings. The guards and the seed data read them
-from here; nothing else spells a permission out.
-
-``portal:scoped`` is not a right but a limit: a principal holding it (through any of its
-roles, whatever else those grant) is a customer-portal principal and sees only the rows of
-the customer its user is linked to, and nothing at all while linked to none. An API key
-inherits it from its creator, whatever the key's scopes.
+The permissions themselves are spelled once, in ``opsgraph.permissions``; this module
+gathers them (``PERMISSIONS``, ``DOMAINS``) and composes the roles the seed data creates.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-DOMAINS: Final = (
-    "customer",
-    "property",
-    "product",
-    "stock",
-    "order",
-    "invoice",
-    "payment",
-    "ticket",
-    "time_entry",
-    "purchase_order",
-    "transaction",
-    "report",
-    "user",
-    "role",
-    "api_key",
-    "audit",
-)
+from opsgraph.permissions import Permission
 
-PORTAL_SCOPED: Final = "portal:scoped"
-# reading the schema itself (introspection) where it is not open to everyone: production
-INTROSPECT: Final = "schema:introspect"
+PORTAL_SCOPED: Final = Permission.PORTAL_SCOPED
+INTROSPECT: Final = Permission.INTROSPECT
+EVENT_READ: Final = Permission.EVENT_READ
+WEBHOOK_MANAGE: Final = Permission.WEBHOOK_MANAGE
+WEBHOOK_SALES: Final = Permission.WEBHOOK_SALES
+WEBHOOK_MANUFACTURER: Final = Permission.WEBHOOK_MANUFACTURER
 
-# the event feed (``events``); each event also needs the read permission of its object
-EVENT_READ: Final = "event:read"
-# webhook endpoints, their deliveries and the inbound receipts
-WEBHOOK_MANAGE: Final = "webhook:manage"
-# inbound webhooks: a regional office reporting sales, a manufacturer reporting states
-WEBHOOK_SALES: Final = "webhook:sales"
-WEBHOOK_MANUFACTURER: Final = "webhook:manufacturer"
-
-PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {f"{domain}:{action}" for domain in DOMAINS for action in ("read", "write")}
-    | {"user:admin", PORTAL_SCOPED, INTROSPECT}
-    | {EVENT_READ, WEBHOOK_MANAGE, WEBHOOK_SALES, WEBHOOK_MANUFACTURER}
+PERMISSIONS: Final[frozenset[str]] = frozenset(Permission)
+# the domains with data to read and write, in the order Permission lists them
+DOMAINS: Final = tuple(
+    dict.fromkeys(
+        p.domain for p in Permission if p.action == "read" and f"{p.domain}:write" in PERMISSIONS
+    )
 )
 
 
@@ -56,9 +31,8 @@ def _select(*patterns: str) -> frozenset[str]:
     chosen: set[str] = set()
     for pattern in patterns:
         domain, _, action = pattern.partition(":")
-        for permission in PERMISSIONS:
-            p_domain, _, p_action = permission.partition(":")
-            if domain in ("*", p_domain) and action in ("*", p_action):
+        for permission in Permission:
+            if domain in ("*", permission.domain) and action in ("*", permission.action):
                 chosen.add(permission)
     unknown = [p for p in patterns if "*" not in p and p not in PERMISSIONS]
     if unknown:
@@ -77,11 +51,13 @@ OPERATIONAL = (
     "purchase_order",
 )
 
+P = Permission
+
 BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
     "admin": ("Everything, including users, roles and API keys", PERMISSIONS - {PORTAL_SCOPED}),
     "staff": (
         "Reads everything; writes operational data",
-        _select("*:read") - {"audit:read", "user:read", "role:read", "api_key:read"}
+        _select("*:read") - {P.AUDIT_READ, P.USER_READ, P.ROLE_READ, P.API_KEY_READ}
         | _select(*(f"{d}:write" for d in OPERATIONAL)),
     ),
     "accountant": (
@@ -90,16 +66,16 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "invoice:*",
             "payment:*",
             "transaction:*",
-            "customer:read",
-            "order:read",
-            "property:read",
-            "report:read",
+            P.CUSTOMER_READ,
+            P.ORDER_READ,
+            P.PROPERTY_READ,
+            P.REPORT_READ,
             EVENT_READ,
         ),
     ),
     "support": (
         "Tickets and time entries; reads customers",
-        _select("ticket:*", "time_entry:*", "customer:read", "property:read", EVENT_READ),
+        _select("ticket:*", "time_entry:*", P.CUSTOMER_READ, P.PROPERTY_READ, EVENT_READ),
     ),
     "integration": (
         "What partner systems need: customers, orders, invoices, payments, purchase orders; "
@@ -112,8 +88,8 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
             "invoice:*",
             "payment:*",
             "purchase_order:*",
-            "product:read",
-            "stock:read",
+            P.PRODUCT_READ,
+            P.STOCK_READ,
             EVENT_READ,
             WEBHOOK_SALES,
             WEBHOOK_MANUFACTURER,
@@ -123,16 +99,16 @@ BUILTIN_ROLES: Final[dict[str, tuple[str, frozenset[str]]]] = {
         "Customer portal: reads its own customer's data (none while linked to no customer)",
         _select(
             PORTAL_SCOPED,
-            "customer:read",
-            "property:read",
-            "order:read",
-            "invoice:read",
-            "payment:read",
-            "ticket:read",
-            "ticket:write",
-            "time_entry:read",
-            "purchase_order:read",
-            "report:read",
+            P.CUSTOMER_READ,
+            P.PROPERTY_READ,
+            P.ORDER_READ,
+            P.INVOICE_READ,
+            P.PAYMENT_READ,
+            P.TICKET_READ,
+            P.TICKET_WRITE,
+            P.TIME_ENTRY_READ,
+            P.PURCHASE_ORDER_READ,
+            P.REPORT_READ,
             EVENT_READ,
         ),
     ),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.errors import Forbidden
+from opsgraph.permissions import Permission
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Principal:
     def portal(self) -> bool:
         """A customer-portal principal (``portal:scoped``): it sees only its customer's
         rows, and none while its user is linked to no customer."""
-        return PORTAL_SCOPED in self.permissions
+        return Permission.PORTAL_SCOPED in self.permissions
 
     def require_staff(self, what: str) -> None:
         """``Forbidden`` for a portal principal: ``what`` is staff work, whatever

@@ -9,43 +9,57 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from opsgraph.permissions import Permission
+
 
 @dataclass(frozen=True)
 class EventType:
     name: str
     description: str
     # the permission that reads the object the event is about
-    permission: str
+    permission: Permission
 
 
 CATALOGUE: Final[dict[str, EventType]] = {
     item.name: item
     for item in (
-        EventType("customer.created", "A customer was created.", "customer:read"),
-        EventType("customer.updated", "A customer's fields changed (from -> to).", "customer:read"),
-        EventType("order.created", "An order was placed.", "order:read"),
-        EventType("order.status_changed", "An order moved to another status.", "order:read"),
-        EventType("invoice.created", "An invoice was made (a draft).", "invoice:read"),
-        EventType("invoice.sent", "An invoice was sent to its customer.", "invoice:read"),
-        EventType("invoice.paid", "Payments settled an invoice in full.", "invoice:read"),
-        EventType("invoice.voided", "An invoice was voided.", "invoice:read"),
-        EventType("payment.recorded", "A payment against an invoice was recorded.", "payment:read"),
-        EventType("ticket.created", "A support ticket was opened.", "ticket:read"),
-        EventType("ticket.status_changed", "A ticket moved to another status.", "ticket:read"),
+        EventType("customer.created", "A customer was created.", Permission.CUSTOMER_READ),
+        EventType(
+            "customer.updated",
+            "A customer's fields changed (from -> to).",
+            Permission.CUSTOMER_READ,
+        ),
+        EventType("order.created", "An order was placed.", Permission.ORDER_READ),
+        EventType(
+            "order.status_changed", "An order moved to another status.", Permission.ORDER_READ
+        ),
+        EventType("invoice.created", "An invoice was made (a draft).", Permission.INVOICE_READ),
+        EventType("invoice.sent", "An invoice was sent to its customer.", Permission.INVOICE_READ),
+        EventType("invoice.paid", "Payments settled an invoice in full.", Permission.INVOICE_READ),
+        EventType("invoice.voided", "An invoice was voided.", Permission.INVOICE_READ),
+        EventType(
+            "payment.recorded",
+            "A payment against an invoice was recorded.",
+            Permission.PAYMENT_READ,
+        ),
+        EventType("ticket.created", "A support ticket was opened.", Permission.TICKET_READ),
+        EventType(
+            "ticket.status_changed", "A ticket moved to another status.", Permission.TICKET_READ
+        ),
         EventType(
             "purchase_order.created",
             "A purchase order arrived from a partner system.",
-            "purchase_order:read",
+            Permission.PURCHASE_ORDER_READ,
         ),
         EventType(
             "purchase_order.state_changed",
             "A purchase order moved to another state.",
-            "purchase_order:read",
+            Permission.PURCHASE_ORDER_READ,
         ),
         EventType(
             "stock.low",
             "A product's stock fell to or below its reorder level.",
-            "stock:read",
+            Permission.STOCK_READ,
         ),
     )
 }

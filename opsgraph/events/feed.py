@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import EVENT_READ
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import InvalidInput
 from opsgraph.events.catalogue import CATALOGUE, readable_types
 from opsgraph.loaders.sql import Scope
 from opsgraph.models import Event
 from opsgraph.models.event import VISIBLE_BEFORE
+from opsgraph.permissions import Permission
 
 MAX_TYPES = len(CATALOGUE)
 
@@ -59,7 +59,7 @@ def _conditions(
     """What the caller may see of the committed feed: the types whose objects it may read
     (of ``types``, when given), its own customer's events for a portal principal, events
     from ``since`` on."""
-    actor.require(EVENT_READ)
+    actor.require(Permission.EVENT_READ)
     wanted = readable_types(actor.permissions)
     if types is not None:
         unknown = [name for name in types if name not in CATALOGUE]

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from opsgraph.auth.permissions import WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
 from opsgraph.context import Context
 from opsgraph.errors import (
@@ -37,6 +36,7 @@ from opsgraph.errors import (
 )
 from opsgraph.graph.ids import decode_global_id, to_global_id
 from opsgraph.models import PurchaseOrder, PurchaseOrderState, ReceiptStatus
+from opsgraph.permissions import Permission
 from opsgraph.services.checks import unsafe_characters
 from opsgraph.services.webhook_receipt import receive_sales_report, receive_state_report
 from opsgraph.webhooks.signing import WebhookVerificationError, verify
@@ -286,7 +286,7 @@ async def sales_webhook(request: Request) -> JSONResponse:
     body = await _body(request)
     _verified(settings.sales_webhook_secret, body, request)
     context = Context.of(request, None)
-    actor = await _caller(context, WEBHOOK_SALES)
+    actor = await _caller(context, Permission.WEBHOOK_SALES)
     webhook_id = _webhook_id(request)
     report: SalesReport = _parsed(body, SalesReport)
     fields = report.model_dump()
@@ -378,7 +378,7 @@ async def update_state_webhook(request: Request) -> JSONResponse:
     body = await _body(request)
     _verified(settings.manufacturer_webhook_secret, body, request)
     context = Context.of(request, None)
-    actor = await _caller(context, WEBHOOK_MANUFACTURER)
+    actor = await _caller(context, Permission.WEBHOOK_MANUFACTURER)
     webhook_id = _webhook_id(request)
     purchase_order_id = _purchase_order_id(request.path_params["purchase_id"])
     report: StateReport = _parsed(body, StateReport)

@@ -35,6 +35,7 @@ from strawberry.http import GraphQLRequestData
 from opsgraph.context import Context
 from opsgraph.errors import DocumentNotTrusted, DomainError, PersistedQueryNotFound
 from opsgraph.models import DocumentSource
+from opsgraph.permissions import Permission
 from opsgraph.services import idempotency
 from opsgraph.services.trusted_document import (
     canonical_operation,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 PERSISTED_QUERY = "persistedQuery"
 SUPPORTED_VERSION = 1
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-ADMIN_PERMISSION = "user:admin"
+ADMIN_PERMISSION = Permission.USER_ADMIN
 CACHED_DOCUMENTS = 1000  # documents kept in memory, least recently used out ...
 CACHED_CHARACTERS = 16 * 1024 * 1024  # ... and at most this much text
 MAX_AUTOMATIC_CHARACTERS = 100_000  # longer documents sent with a hash run, but aren't stored

@@ -30,12 +30,12 @@ from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.auth.tokens import hash_secret
 from opsgraph.errors import Forbidden, InvalidInput, InvalidState, NotFound, Unauthenticated
 from opsgraph.graph.names import name_of, named
 from opsgraph.models import ApiKey, Customer, RolePermission, User, UserRole
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.role import check_grantable, checked_permissions
@@ -76,7 +76,7 @@ async def _binding(
     if customer_id is None and manufacturer is None:
         return None, None
     field = "customerId" if customer_id is not None else "manufacturer"
-    if not actor.can("user:admin"):
+    if not actor.can(Permission.USER_ADMIN):
         raise Forbidden("only admins (user:admin) bind a key to an office or a manufacturer")
     if customer_id is not None and manufacturer is not None:
         raise InvalidInput("bind a key to an office or to a manufacturer, not both", field=[field])
@@ -102,7 +102,7 @@ async def create_api_key(
     """``apiKeyCreate`` (``api_key:write``): a key for the actor's own user, with scopes
     the actor holds; bound to a regional office (``customer_id``) or a manufacturer when
     given (admins only)."""
-    actor.require("api_key:write")
+    actor.require(Permission.API_KEY_WRITE)
     if actor.api_key_id is not None:
         # a leaked key must not mint keys that outlive its revocation
         raise Forbidden("API keys are created by a signed-in user, not with an API key")
@@ -154,12 +154,12 @@ async def create_api_key(
 
 def _visible(actor: Principal) -> list[ColumnElement[bool]]:
     """Keys the actor may see and revoke: its own, or every key with ``user:admin``."""
-    return [] if actor.can("user:admin") else [ApiKey.created_by == actor.user_id]
+    return [] if actor.can(Permission.USER_ADMIN) else [ApiKey.created_by == actor.user_id]
 
 
 async def list_api_keys(session: AsyncSession, *, actor: Principal) -> list[ApiKey]:
     """``apiKeys`` (``api_key:read``): oldest first, revoked ones included."""
-    actor.require("api_key:read")
+    actor.require(Permission.API_KEY_READ)
     found = await session.scalars(select(ApiKey).where(*_visible(actor)).order_by(ApiKey.id))
     return list(found.all())
 
@@ -167,7 +167,7 @@ async def list_api_keys(session: AsyncSession, *, actor: Principal) -> list[ApiK
 async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
     """``apiKeyRevoke`` (``api_key:write``): one's own key, or any with ``user:admin``.
     Requests with it fail from the next one on."""
-    actor.require("api_key:write")
+    actor.require(Permission.API_KEY_WRITE)
     key = await locked(session, ApiKey, key_id, where=_visible(actor))
     if key.revoked_at is not None:
         raise InvalidState(f"{name_of(key)} is already revoked", field=["id"])
@@ -187,7 +187,7 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
 def _key_permissions(scopes: frozenset[str], creator: frozenset[str]) -> frozenset[str]:
     """What a key may do: its scopes, within what its creator may do now; a portal
     creator's limit (``portal:scoped``) comes with every key it made, whatever its scopes."""
-    return (scopes & creator) | (creator & {PORTAL_SCOPED})
+    return (scopes & creator) | (creator & {Permission.PORTAL_SCOPED})
 
 
 async def principal_for_api_key(session: AsyncSession, *, key: str) -> Principal:

@@ -38,6 +38,7 @@ from opsgraph.events.payload import diff, fields_of
 from opsgraph.graph.names import name_of, named
 from opsgraph.loaders.sql import Scope
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_email, checked_text
 from opsgraph.services.rows import flush_unique, locked
@@ -189,7 +190,7 @@ async def create_customer(
     org_no: str | None = None,
     actor: Principal,
 ) -> Customer:
-    actor.require("customer:write")
+    actor.require(Permission.CUSTOMER_WRITE)
     actor.require_staff("create or delete customers")
     values = checked(
         {"external_id": external_id, "name": name, "email": email, "phone": phone, "org_no": org_no}
@@ -272,7 +273,7 @@ async def update_customer(
 ) -> Customer:
     """Change the given fields (column name -> new value; None clears one). A change that
     changes nothing records no audit event."""
-    actor.require("customer:write")
+    actor.require(Permission.CUSTOMER_WRITE)
     check_portal(actor, customer_id, field="id")
     values = checked(changes)
     customer = await _locked(session, customer_id)
@@ -301,7 +302,7 @@ async def upsert_customer(
     Safe when requests race for one new external id: ``INSERT ... ON CONFLICT DO
     NOTHING`` waits for the other insert, and when that one won this becomes its update.
     """
-    actor.require("customer:write")
+    actor.require(Permission.CUSTOMER_WRITE)
     actor.require_staff("create or delete customers")
     if not external_id.strip():
         raise InvalidInput("externalId must not be blank", field=["externalId"])
@@ -372,7 +373,7 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, actor: Pri
     cleared and they would see every customer's data). The customer's row and its
     properties are locked first, so nothing new can refer to them before the delete.
     """
-    actor.require("customer:write")
+    actor.require(Permission.CUSTOMER_WRITE)
     actor.require_staff("create or delete customers")
     customer = await _locked(session, customer_id, deleting=True)
     owned = (

@@ -36,6 +36,7 @@ from opsgraph.models import (
     OrderStatus,
     Payment,
 )
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import MAX_MONEY, InputChecks, checked_money, checked_text
 from opsgraph.services.customer import lock_customer
@@ -178,7 +179,7 @@ async def create_invoice(
 ) -> Invoice:
     """A draft invoice. ``total`` may be left out (it is subtotal + tax); given, it must be
     exactly that. Every broken input rule is reported at once (amounts, period, due date)."""
-    actor.require("invoice:write")
+    actor.require(Permission.INVOICE_WRITE)
     actor.require_staff("write invoices")
     checks = InputChecks()
     with checks:
@@ -250,7 +251,7 @@ async def create_invoice_from_order(
     invoice: its customer, property and amounts; the period is the day it was placed.
     Issued today unless ``issued_date``; due ``payment_terms_days`` (default 30) later
     unless ``due_date``. The order's lines are the invoice's (``Invoice.lines``)."""
-    actor.require("invoice:write")
+    actor.require(Permission.INVOICE_WRITE)
     actor.require_staff("write invoices")
     issued = issued_date if issued_date is not None else dt.date.today()
     due = _due_date(issued, due_date, payment_terms_days)
@@ -331,7 +332,7 @@ async def set_invoice_status(
 
 async def send_invoice(session: AsyncSession, *, invoice_id: int, actor: Principal) -> Invoice:
     """draft -> sent."""
-    actor.require("invoice:write")
+    actor.require(Permission.INVOICE_WRITE)
     actor.require_staff("write invoices")
     invoice = await invoice_for_update(session, invoice_id, field="id")
     await set_invoice_status(
@@ -345,7 +346,7 @@ async def void_invoice(
     session: AsyncSession, *, invoice_id: int, reason: str | None = None, actor: Principal
 ) -> Invoice:
     """draft or sent -> void; not once paid, nor while it has payments."""
-    actor.require("invoice:write")
+    actor.require(Permission.INVOICE_WRITE)
     actor.require_staff("write invoices")
     reason = checked_text(reason, field="reason", limit=MAX_REASON)
     invoice = await invoice_for_update(session, invoice_id, field="id")

@@ -43,6 +43,7 @@ from opsgraph.models import (
     Product,
     StockReason,
 )
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import jsonable, record
 from opsgraph.services.checks import MAX_MONEY, InputChecks, checked_money, checked_text
 from opsgraph.services.customer import lock_customer
@@ -202,7 +203,7 @@ async def create_order(
     actor: Principal,
 ) -> Order:
     """``orderCreate``: a pending order of ``lines`` for the customer, its stock taken."""
-    actor.require("order:write")
+    actor.require(Permission.ORDER_WRITE)
     actor.require_staff("write orders")
     lines, tax, external_id = _checked_input(lines, tax, external_id)
     # FOR KEY SHARE: a customerDelete racing this order waits, then sees the order
@@ -287,7 +288,7 @@ async def change_order_status(
     """Move an order to ``status`` if the transition table allows it from where it is
     (``INVALID_TRANSITION`` otherwise). Cancelling restores the stock of every line and
     takes the order off the customer's order_count."""
-    actor.require("order:write")
+    actor.require(Permission.ORDER_WRITE)
     actor.require_staff("write orders")
     order = await locked(session, Order, order_id)
     ORDER.check(order.status, status.value, field="id")

@@ -35,6 +35,7 @@ from opsgraph.models import (
     PaymentMethod,
     TransactionKind,
 )
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.invoice import invoice_for_update, set_invoice_status
@@ -107,7 +108,7 @@ async def record_payment(
     """A payment of a sent invoice, at most what is still owed, with a reference new on
     that invoice; booked as an ``income`` transaction on the day paid. The payment that
     pays the rest makes the invoice ``paid``."""
-    actor.require("payment:write")
+    actor.require(Permission.PAYMENT_WRITE)
     actor.require_staff("record payments")
     checks = InputChecks()  # every broken input rule at once
     with checks:

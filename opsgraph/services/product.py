@@ -19,6 +19,7 @@ from opsgraph.errors import DuplicateSku, InvalidInput, InvalidSku, InvalidState
 from opsgraph.graph.names import name_of
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
 from opsgraph.models.product import SKU_PATTERN
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.rows import flush_unique, locked
@@ -74,7 +75,7 @@ async def create_product(
 ) -> Product:
     """``productCreate``: the product, its stock level of ``initial_stock`` and the
     ``initial`` movement that explains it (delta = the initial stock, even 0)."""
-    actor.require("product:write")
+    actor.require(Permission.PRODUCT_WRITE)
     actor.require_staff("write products")
     checks = InputChecks()  # every broken input rule at once
     with checks:
@@ -181,7 +182,7 @@ async def update_product(
     """``productUpdate``: the fields given (None: unchanged). A new SKU gets the same
     checks as on create. Existing order lines keep the price they were sold at. Audited
     only when something changed."""
-    actor.require("product:write")
+    actor.require(Permission.PRODUCT_WRITE)
     actor.require_staff("write products")
     changes: dict[str, Any] = {}
     checks = InputChecks()  # every broken input rule at once
@@ -239,7 +240,7 @@ async def deactivate_product(
 ) -> Product:
     """``productDeactivate``: the product can't be ordered any more (its stock, movements
     and past orders stay). An already inactive product is ``INVALID_STATE``."""
-    actor.require("product:write")
+    actor.require(Permission.PRODUCT_WRITE)
     actor.require_staff("write products")
     product = await locked(session, Product, product_id)
     if not product.active:

@@ -35,6 +35,7 @@ from opsgraph.errors import (
 from opsgraph.graph.names import enum_values, name_of, named
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Invoice, InvoiceStatus, Order, OrderStatus, Property
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import PROPERTY_FIELDS, check_portal, lock_customer
@@ -158,7 +159,7 @@ async def create_property(
     notes: str | None = None,
     actor: Principal,
 ) -> Property:
-    actor.require("property:write")
+    actor.require(Permission.PROPERTY_WRITE)
     values = checked(
         {
             "customer_id": customer_id,
@@ -225,7 +226,7 @@ async def update_property(
     """Change the given fields (column name -> value; None clears an optional one), and
     possibly the customer (see the module's rules). A change that changes nothing records
     no audit event."""
-    actor.require("property:write")
+    actor.require(Permission.PROPERTY_WRITE)
     values = checked(changes)
     prop = await _locked(session, property_id, actor)
     changed = {name: value for name, value in values.items() if getattr(prop, name) != value}
@@ -254,7 +255,7 @@ async def update_property(
 
 async def delete_property(session: AsyncSession, *, property_id: int, actor: Principal) -> int:
     """Delete a property no order or invoice refers to; its id."""
-    actor.require("property:write")
+    actor.require(Permission.PROPERTY_WRITE)
     prop = await _locked(session, property_id, actor)
     orders = await _count(session, Order, Order.property_id == prop.id)
     invoices = await _count(session, Invoice, Invoice.property_id == prop.id)

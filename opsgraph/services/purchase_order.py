@@ -36,7 +36,6 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     Conflict,
@@ -50,6 +49,7 @@ from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
 from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import Customer, PurchaseOrder, PurchaseOrderState
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.transitions import PURCHASE_ORDER
@@ -86,10 +86,10 @@ def _writer(actor: Principal, webhook: str | None = None) -> None:
     """``purchase_order:write`` (staff), or ``webhook`` for a key bound to whom it speaks
     for (the caller then scopes the rows to that)."""
     if webhook is not None and actor.can(webhook):
-        bound = actor.office_id if webhook == WEBHOOK_SALES else actor.manufacturer
+        bound = actor.office_id if webhook == Permission.WEBHOOK_SALES else actor.manufacturer
         if bound is not None:
             return
-    actor.require("purchase_order:write")
+    actor.require(Permission.PURCHASE_ORDER_WRITE)
     actor.require_staff("write purchase orders")
 
 
@@ -114,7 +114,7 @@ async def upsert_purchase_order(
 ) -> Upserted:
     """Create the purchase order ``external_id`` or update it (None: keep as it is; a new
     one's amount is then 0). The customer is named by its external id or its id."""
-    _writer(actor, WEBHOOK_SALES)
+    _writer(actor, Permission.WEBHOOK_SALES)
     checks = InputChecks()  # every broken input rule at once; None: kept as it is
     with checks:
         external_id = checked_text(
@@ -285,7 +285,7 @@ async def change_purchase_order_state(
     """Move the purchase order (by id or external id) to ``state``, if it is still at
     ``expected_version``; the version goes up by one. A key bound to a manufacturer sees
     only purchase orders of its brand."""
-    _writer(actor, WEBHOOK_MANUFACTURER)
+    _writer(actor, Permission.WEBHOOK_MANUFACTURER)
     where: ColumnElement[bool]
     if (purchase_order_id is None) == (external_id is None):
         raise InvalidInput("give either id or externalId", field=["id"])

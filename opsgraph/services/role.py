@@ -13,10 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS, PORTAL_SCOPED
+from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.rows import locked
@@ -24,7 +25,7 @@ from opsgraph.services.rows import locked
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 MAX_DESCRIPTION = 1000
 ADMIN_ROLE = "admin"
-ADMIN_PERMISSION = "user:admin"
+ADMIN_PERMISSION = Permission.USER_ADMIN
 # taken by every change that could leave no administrator, so two of them can't race
 ADMINS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('opsgraph:admins'))")
 
@@ -88,7 +89,7 @@ def checked_permissions(given: Iterable[str], *, field: str = "permissions") -> 
 def check_grantable(permissions: Iterable[str], actor: Principal, *, field: str) -> None:
     """Nobody hands out a permission they don't hold themselves (roles, API key scopes);
     ``portal:scoped`` only narrows what a role's holders see, so anyone may give it."""
-    beyond = sorted(set(permissions) - actor.permissions - {PORTAL_SCOPED})
+    beyond = sorted(set(permissions) - actor.permissions - {Permission.PORTAL_SCOPED})
     if beyond:
         raise InvalidInput(
             f"you can't grant permissions you don't hold: {', '.join(beyond)}", field=[field]
@@ -100,7 +101,7 @@ async def holds_portal_role(session: AsyncSession, user_id: int) -> bool:
     found = await session.scalar(
         select(UserRole.user_id)
         .join(RolePermission, RolePermission.role_id == UserRole.role_id)
-        .where(UserRole.user_id == user_id, RolePermission.permission == PORTAL_SCOPED)
+        .where(UserRole.user_id == user_id, RolePermission.permission == Permission.PORTAL_SCOPED)
         .limit(1)
     )
     return found is not None
@@ -158,7 +159,7 @@ async def create_role(
     permissions: list[str],
     actor: Principal,
 ) -> Role:
-    actor.require("role:write")
+    actor.require(Permission.ROLE_WRITE)
     actor.require_staff("change roles")
     checks = InputChecks()  # every broken input rule at once
     name = name.strip().lower()
@@ -209,7 +210,7 @@ async def update_role(
 ) -> Role:
     """Change a role's description and/or replace its permission set. Permissions added
     must be held by the actor; the built-in admin role keeps every permission it has."""
-    actor.require("role:write")
+    actor.require(Permission.ROLE_WRITE)
     actor.require_staff("change roles")
     checks = InputChecks()  # every broken input rule at once
     with checks:
@@ -271,7 +272,7 @@ class DeletedRole:
 async def delete_role(session: AsyncSession, *, role_id: int, actor: Principal) -> DeletedRole:
     """Delete a role nobody holds. Built-in roles stay: they would only come back at the
     next start-up (``ensure_builtin_roles``)."""
-    actor.require("role:write")
+    actor.require(Permission.ROLE_WRITE)
     actor.require_staff("change roles")
     role = await _role_for_update(session, role_id)
     if role.name in BUILTIN_ROLES:

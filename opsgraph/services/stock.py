@@ -26,6 +26,7 @@ from opsgraph.events.emit import emit
 from opsgraph.events.payload import fields_of
 from opsgraph.graph.names import article, enum_value, enum_values, named
 from opsgraph.models import Product, StockLevel, StockMovement, StockReason
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.product import MAX_QUANTITY
@@ -134,7 +135,7 @@ async def adjust_stock(
 ) -> Adjusted:
     """``stockAdjust``: add ``delta`` (negative: remove) to a product's stock, with a
     movement. Never below zero: ``INSUFFICIENT_STOCK`` says how many are on hand."""
-    actor.require("stock:write")
+    actor.require(Permission.STOCK_WRITE)
     actor.require_staff("change stock")
     note = _checked_adjustment(delta, reason, note)
     sku = await session.scalar(select(Product.sku).where(Product.id == product_id))

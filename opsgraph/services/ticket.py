@@ -41,6 +41,7 @@ from opsgraph.events.payload import diff, fields_of
 from opsgraph.graph.names import enum_value, name_of
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import Ticket, TicketPriority, TicketStatus, TimeEntry, User
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import lock_customer
@@ -132,7 +133,7 @@ async def create_ticket(
     priority: str = TicketPriority.medium.value,
     actor: Principal,
 ) -> Ticket:
-    actor.require("ticket:write")
+    actor.require(Permission.TICKET_WRITE)
     checks = InputChecks()  # every broken input rule at once
     with checks:
         subject = _subject(subject)
@@ -178,7 +179,7 @@ async def update_ticket(
 ) -> Ticket:
     """Change the given fields (None: unchanged). Not on a closed ticket; portal users
     change the subject and description only."""
-    actor.require("ticket:write")
+    actor.require(Permission.TICKET_WRITE)
     if priority is not None:
         actor.require_staff("change a ticket's priority")
     checks = InputChecks()  # every broken input rule at once
@@ -206,7 +207,7 @@ async def change_ticket_status(
 ) -> Ticket:
     """Move the ticket along ``transitions.TICKET``; resolving sets ``resolved_at``,
     reopening clears it. Portal users only close or reopen a resolved ticket."""
-    actor.require("ticket:write")
+    actor.require(Permission.TICKET_WRITE)
     ticket = await _ticket(session, ticket_id, actor)
     if actor.portal and ticket.status != TicketStatus.resolved:
         raise Forbidden(
@@ -247,7 +248,7 @@ async def assign_ticket(
     session: AsyncSession, *, ticket_id: int, user_id: int, actor: Principal
 ) -> Ticket:
     """Give the ticket to an active staff user (the same one again: nothing changes)."""
-    actor.require("ticket:write")
+    actor.require(Permission.TICKET_WRITE)
     actor.require_staff("assign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
@@ -267,7 +268,7 @@ async def assign_ticket(
 
 async def unassign_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
     """Take the ticket from its assignee (none: nothing changes)."""
-    actor.require("ticket:write")
+    actor.require(Permission.TICKET_WRITE)
     actor.require_staff("unassign tickets")
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
@@ -287,7 +288,7 @@ async def log_time(
     actor: Principal,
 ) -> TimeEntry:
     """Log the actor's own time on a ticket that is not closed."""
-    actor.require("time_entry:write")
+    actor.require(Permission.TIME_ENTRY_WRITE)
     actor.require_staff("log time")
     checks = InputChecks()  # every broken input rule at once
     if not 0 < minutes <= MAX_MINUTES:

@@ -25,6 +25,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.errors import BookedByPayment, InvalidInput
 from opsgraph.graph.names import enum_values, name_of, named
 from opsgraph.models import FinancialTransaction, TransactionKind
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
 from opsgraph.services.rows import locked
@@ -69,7 +70,7 @@ def _checked_field(name: str, field: str, value: Any) -> Any:
 
 
 def _writer(actor: Principal) -> None:
-    actor.require("transaction:write")
+    actor.require(Permission.TRANSACTION_WRITE)
     actor.require_staff("write financial transactions")
 
 

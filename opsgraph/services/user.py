@@ -39,6 +39,7 @@ from opsgraph.errors import (
 )
 from opsgraph.graph.names import name_of
 from opsgraph.models import RefreshToken, Role, User, UserRole
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_email, checked_text
 from opsgraph.services.customer import lock_customer
@@ -202,12 +203,12 @@ async def register_user(
     chooses (default ``staff``), linked to a customer if it says so; with
     ``settings.self_signup`` on, anyone else may create one, always with the default role
     only and linked to no customer."""
-    admin = actor is not None and actor.can("user:admin")
+    admin = actor is not None and actor.can(Permission.USER_ADMIN)
     if not admin:
         if not settings.self_signup:
             if actor is None:
                 raise Unauthenticated()
-            actor.require("user:admin")
+            actor.require(Permission.USER_ADMIN)
         if roles is not None:
             raise InvalidInput(
                 "only an administrator (user:admin) chooses roles; self-signup gets the "
@@ -370,7 +371,7 @@ async def update_user(
     """``userUpdate``: one's own email and full name, or anyone's with ``user:admin``; the
     link to a customer (``customer_id``; None: unlinked) only with ``user:admin``."""
     if user_id != actor.user_id or customer_id is not KEEP:
-        actor.require("user:admin")
+        actor.require(Permission.USER_ADMIN)
     checks = InputChecks()  # every broken input rule at once
     with checks:
         address = None if email is None else checked_email(email)
@@ -423,7 +424,7 @@ async def change_password(
     it. The user's other signed-in sessions end (for oneself, all but ``keep_session``)."""
     own = user_id == actor.user_id
     if not own:
-        actor.require("user:admin")
+        actor.require(Permission.USER_ADMIN)
     _check_new_password(new_password, settings.password_min_length, field="newPassword")
     user = await _user_for_update(session, user_id)
     if own:
@@ -456,7 +457,7 @@ async def set_user_active(
     """``userActivate`` / ``userDeactivate`` (``user:admin``). A deactivated user's access
     tokens and API keys stop working on the next request (every request checks), and
     their refresh tokens are revoked. The last active administrator stays active."""
-    actor.require("user:admin")
+    actor.require(Permission.USER_ADMIN)
     async with admins_kept(session):
         user = await _user_for_update(session, user_id)
         if user.is_active == active:
@@ -492,7 +493,7 @@ async def _holds(session: AsyncSession, user_id: int, role_id: int) -> bool:
 
 async def assign_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
     """``userAssignRole`` (``user:admin``): give the user the role named ``role``."""
-    actor.require("user:admin")
+    actor.require(Permission.USER_ADMIN)
     user = await _user_for_update(session, user_id, field="userId")
     found = await _role_named(session, role)
     if await _holds(session, user.id, found.id):
@@ -517,7 +518,7 @@ async def assign_role(session: AsyncSession, *, user_id: int, role: str, actor: 
 async def remove_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
     """``userRemoveRole`` (``user:admin``). Refused when it would take ``user:admin`` from
     the last active user holding it."""
-    actor.require("user:admin")
+    actor.require(Permission.USER_ADMIN)
     async with admins_kept(session):
         user = await _user_for_update(session, user_id, field="userId")
         found = await _role_named(session, role)

@@ -24,7 +24,6 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import WEBHOOK_MANAGE
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Inactive, InvalidInput, InvalidState, NotFound
 from opsgraph.events.catalogue import CATALOGUE, readable_types
@@ -32,6 +31,7 @@ from opsgraph.events.emit import DELIVER_TASK, DELIVERY_QUEUE
 from opsgraph.events.queue import defer
 from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import Customer, DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.rows import locked
@@ -64,7 +64,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
 
 
 def _authorise(actor: Principal) -> None:
-    actor.require(WEBHOOK_MANAGE)
+    actor.require(Permission.WEBHOOK_MANAGE)
     actor.require_staff("manage webhooks")
 
 

@@ -28,12 +28,12 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import WEBHOOK_MANAGE, WEBHOOK_MANUFACTURER, WEBHOOK_SALES
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, each_error
 from opsgraph.events.queue import defer
 from opsgraph.graph import names
 from opsgraph.models import ApiKey, Customer, PurchaseOrder, ReceiptStatus, User, WebhookReceipt
+from opsgraph.permissions import Permission
 from opsgraph.services.purchase_order import change_purchase_order_state, of_brand
 from opsgraph.services.purchase_order import upsert_purchase_order as upsert
 
@@ -140,7 +140,7 @@ async def receive_sales_report(
     """Store a sales report (``regional_office``, ``external_order_number``, ``car_model``,
     ``brand``, checked by the caller) of the actor's regional office with the job that
     processes it; once per ``webhook_id``, or per order number without one."""
-    actor.require(WEBHOOK_SALES)
+    actor.require(Permission.WEBHOOK_SALES)
     if actor.office_id is None:
         raise Forbidden("this API key is bound to no regional office")
     await _check_office(session, actor.office_id, str(report["regional_office"]))
@@ -180,7 +180,7 @@ async def _sender(session: AsyncSession, receipt: WebhookReceipt) -> Principal |
     return Principal(
         user_id=row.id,
         username=row.username,
-        permissions=frozenset({WEBHOOK_SALES}),
+        permissions=frozenset({Permission.WEBHOOK_SALES}),
         office_id=receipt.customer_id,
         api_key_id=receipt.api_key_id,
     )
@@ -263,7 +263,7 @@ async def receive_state_report(
     ``NOT_FOUND``): already in that state, nothing changes; a forward move is made; a
     state it can't move to (a late, older one) fails the receipt with the refusal. Once
     per ``webhook_id``, or per purchase order and state without one."""
-    actor.require(WEBHOOK_MANUFACTURER)
+    actor.require(Permission.WEBHOOK_MANUFACTURER)
     if actor.manufacturer is None:
         raise Forbidden("this API key is bound to no manufacturer")
     order = await _order_of(session, purchase_order_id, actor)
@@ -338,7 +338,7 @@ async def list_webhook_receipts(
     """``webhookReceipts`` (``webhook:manage``): up to ``limit`` receipts older than
     ``before_id`` (all when None), newest first, in ``statuses`` and from ``sources`` if
     given."""
-    actor.require(WEBHOOK_MANAGE)
+    actor.require(Permission.WEBHOOK_MANAGE)
     query = select(WebhookReceipt).where(*_filters(statuses, sources))
     if before_id is not None:
         query = query.where(WebhookReceipt.id < before_id)
@@ -351,6 +351,6 @@ async def count_webhook_receipts(
     session: AsyncSession, *, statuses: Sequence[str], sources: Sequence[str], actor: Principal
 ) -> int:
     """How many receipts ``list_webhook_receipts`` pages through."""
-    actor.require(WEBHOOK_MANAGE)
+    actor.require(Permission.WEBHOOK_MANAGE)
     query = select(func.count()).select_from(WebhookReceipt).where(*_filters(statuses, sources))
     return int(await session.scalar(query) or 0)
