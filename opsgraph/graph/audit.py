@@ -14,12 +14,13 @@ from opsgraph.graph.catalogue import (
     equals,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "AuditEvent",
         table(m.AuditEvent),
-        permission="audit:read",
+        permission=Permission.AUDIT_READ,
         portal=HIDDEN,
         filters={
             "action": equals("action", str, "action"),

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Table, literal
 
 from opsgraph.graph.ids import parse_global_id
+from opsgraph.permissions import Permission
 
 
 class NodeId:
@@ -137,7 +138,7 @@ class Entity:
     relations: Mapping[str, Relation] = field(default_factory=dict)
     # what reading a row of this type needs, wherever it is reached (opsgraph.auth.guard);
     # None: nothing more than the field that reaches it (every root field declares its own)
-    permission: str | None = None
+    permission: Permission | None = None
     portal: Portal = HIDDEN
 
     def columns(self) -> list[ColumnElement[Any]]:

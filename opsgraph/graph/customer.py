@@ -15,12 +15,13 @@ from opsgraph.graph.catalogue import (
     equals,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Customer",
         table(m.Customer),
-        permission="customer:read",
+        permission=Permission.CUSTOMER_READ,
         portal=Portal(column="id"),
         filters={
             "search": contains("name", "name"),

@@ -17,12 +17,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Invoice",
         table(m.Invoice),
-        permission="invoice:read",
+        permission=Permission.INVOICE_READ,
         portal=OWNED,
         filters={
             "status": one_of("status", enums.InvoiceStatus, "status"),

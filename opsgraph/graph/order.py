@@ -18,12 +18,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Order",
         table(m.Order),
-        permission="order:read",
+        permission=Permission.ORDER_READ,
         portal=OWNED,
         filters={
             "status": one_of("status", enums.OrderStatus, "status"),
@@ -46,7 +47,7 @@ entity(
     Entity(
         "OrderLine",
         table(m.OrderLine),
-        permission="order:read",
+        permission=Permission.ORDER_READ,
         portal=Portal(via="order"),
         filters={"product_id": refers_to("product_id", "Product", "productId")},
         orderings={"ID": "id"},

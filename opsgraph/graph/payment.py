@@ -16,12 +16,13 @@ from opsgraph.graph.catalogue import (
     one_of,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Payment",
         table(m.Payment),
-        permission="payment:read",
+        permission=Permission.PAYMENT_READ,
         portal=Portal(via="invoice"),
         filters={
             "method": one_of("method", enums.PaymentMethod, "method"),

@@ -12,12 +12,13 @@ from opsgraph.graph.catalogue import (
     equals,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Product",
         table(m.Product),
-        permission="product:read",
+        permission=Permission.PRODUCT_READ,
         portal=SHARED,
         filters={
             "search": contains("name", "name"),

@@ -12,12 +12,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Property",
         table(m.Property),
-        permission="property:read",
+        permission=Permission.PROPERTY_READ,
         portal=OWNED,
         filters={
             "search": contains("label", "label"),

@@ -15,12 +15,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "PurchaseOrder",
         table(m.PurchaseOrder),
-        permission="purchase_order:read",
+        permission=Permission.PURCHASE_ORDER_READ,
         portal=OWNED,
         filters={
             "state": one_of("state", enums.PurchaseOrderState, "state"),

@@ -16,12 +16,13 @@ from opsgraph.graph.catalogue import (
     one_of,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "StockLevel",
         table(m.StockLevel),
-        permission="stock:read",
+        permission=Permission.STOCK_READ,
         portal=SHARED,
         orderings={"ID": "product_id"},
         default_ordering="ID",
@@ -33,7 +34,7 @@ entity(
     Entity(
         "StockMovement",
         table(m.StockMovement),
-        permission="stock:read",
+        permission=Permission.STOCK_READ,
         portal=HIDDEN,
         filters={
             "reason": one_of("reason", enums.StockReason, "reason"),

@@ -19,12 +19,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "Ticket",
         table(m.Ticket),
-        permission="ticket:read",
+        permission=Permission.TICKET_READ,
         portal=OWNED,
         filters={
             "status": one_of("status", enums.TicketStatus, "status"),
@@ -48,7 +49,7 @@ entity(
     Entity(
         "TimeEntry",
         table(m.TimeEntry),
-        permission="time_entry:read",
+        permission=Permission.TIME_ENTRY_READ,
         portal=Portal(via="ticket"),
         filters={
             "billable": equals("billable", bool, "billable flag"),

@@ -16,12 +16,13 @@ from opsgraph.graph.catalogue import (
     refers_to,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "FinancialTransaction",
         table(m.FinancialTransaction),
-        permission="transaction:read",
+        permission=Permission.TRANSACTION_READ,
         portal=HIDDEN,
         filters={
             "kind": one_of("kind", enums.TransactionKind, "kind"),

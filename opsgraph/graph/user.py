@@ -12,12 +12,13 @@ from opsgraph.graph.catalogue import (
     equals,
     table,
 )
+from opsgraph.permissions import Permission
 
 entity(
     Entity(
         "User",
         table(m.User),
-        permission="user:read",
+        permission=Permission.USER_READ,
         portal=Portal(own_user=True),
         filters={
             "search": contains("username", "username"),
