@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.app import create_app
-from opsgraph.rest.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
+from opsgraph.rest.graphql_protocol import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
 from opsgraph.schema.root import MASKED_MESSAGE, with_code
 from tests.conftest import create_and_sign_in, make_settings
 

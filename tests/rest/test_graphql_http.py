@@ -13,7 +13,7 @@ from starlette.responses import Response
 from strawberry.types.execution import PreExecutionError
 
 from opsgraph.app import GraphQLApp
-from opsgraph.rest.graphql_http import (
+from opsgraph.rest.graphql_protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
     MAX_BODY_BYTES,
