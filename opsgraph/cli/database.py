@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 def migrate(url: str, settings: Settings, action: str = "upgrade", revision: str = "head") -> None:
+    """Upgrade or downgrade the database at ``url`` to ``revision``, or print its revision."""
     from alembic.util.exc import CommandError
 
     from opsgraph.db import migrations
@@ -48,6 +49,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def load_demo(url: str, settings: Settings) -> dict[str, str]:
+    """The demo data loaded; the passwords of the demo users it created (none when they exist)."""
     from opsgraph.seed import seed_demo
 
     async def work(session: AsyncSession) -> dict[str, str]:
