@@ -38,7 +38,8 @@ from opsgraph.db.faults import (
 from opsgraph.log import configure_logging, valid_request_id
 from opsgraph.rest.auth import revocation, token, wrong_method
 from opsgraph.rest.graphiql import STATIC_PATH, explorer_page, static_files
-from opsgraph.rest.graphql_http import GraphQLOverHTTP, error_body
+from opsgraph.rest.graphql_http import GraphQLOverHTTP
+from opsgraph.rest.graphql_protocol import error_body
 from opsgraph.rest.health import health, ready
 from opsgraph.rest.inbound import sales_webhook, update_state_webhook
 from opsgraph.rest.openapi import openapi

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import URL
 
 from opsgraph.api import schema
-from opsgraph.cli import build_parser, main, shows_progress
+from opsgraph.cli import build_parser, main
+from opsgraph.cli.database import shows_progress
 from opsgraph.db import libpq_dsn
 from opsgraph.db.embedded import bundled_major_version
 from opsgraph.db.migrations import head_revision

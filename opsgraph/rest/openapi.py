@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 from starlette.schemas import SchemaGenerator
 
-from opsgraph.rest.inbound import MAX_BODY_BYTES, SalesReport, StateReport
+from opsgraph.rest.inbound import SalesReport, StateReport
+from opsgraph.rest.inbound_request import MAX_BODY_BYTES
 from opsgraph.version import __version__
 
 

@@ -24,7 +24,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opsgraph.rest.auth import oauth_error_body
-from opsgraph.rest.graphql_http import error_body
+from opsgraph.rest.graphql_protocol import error_body
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.api import MASKED_MESSAGE, with_code
 from opsgraph.app import create_app
-from opsgraph.rest.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
+from opsgraph.rest.graphql_protocol import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
 from tests.conftest import create_and_sign_in, make_settings
 
 MEDIA_TYPES = [GRAPHQL_RESPONSE_JSON, APPLICATION_JSON]

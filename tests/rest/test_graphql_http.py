@@ -14,7 +14,7 @@ from strawberry.types.execution import PreExecutionError
 
 from opsgraph.api import MASKED_MESSAGE, schema
 from opsgraph.app import GraphQLApp
-from opsgraph.rest.graphql_http import (
+from opsgraph.rest.graphql_protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
     MAX_BODY_BYTES,

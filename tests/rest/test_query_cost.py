@@ -18,7 +18,7 @@ from opsgraph.app import create_app
 from opsgraph.auth.budget import caller_key
 from opsgraph.auth.principal import Principal
 from opsgraph.db.stats import count_statements
-from opsgraph.rest.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
+from opsgraph.rest.graphql_protocol import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
 from opsgraph.settings import ConfigError, load_settings
 from tests.conftest import create_and_sign_in, make_settings
 from tests.resolvers.graph_data import make_graph

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opsgraph.app import create_app
 from opsgraph.models import Customer, PurchaseOrder, WebhookReceipt
-from opsgraph.rest.inbound import MAX_BODY_BYTES
+from opsgraph.rest.inbound_request import MAX_BODY_BYTES
 from opsgraph.services.webhook_receipt import process_sales_receipt
 from opsgraph.settings import Settings
 from opsgraph.webhooks.signing import new_secret

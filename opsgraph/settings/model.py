@@ -1,57 +1,21 @@
-"""Configuration: every setting comes from the environment (prefix ``OPSGRAPH_``) or ``.env``.
-
-``.env.example`` lists every setting with its default; a test keeps the two in step.
-"""
+"""The Settings model: every setting, its default, bounds and description."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
-DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
-MIN_JWT_SECRET_LENGTH = 32
-# what the sales webhook accepts unless OPSGRAPH_WEBHOOK_BRANDS says otherwise
-DEFAULT_BRANDS = ("Audi", "BMW", "Mercedes-Benz", "Porsche", "Volkswagen", "Volvo")
-MAX_BRAND_LENGTH = 64
-
-
-class Environment(StrEnum):
-    development = "development"
-    production = "production"
-
-
-class LogFormat(StrEnum):
-    auto = "auto"  # json in production, readable in development
-    json = "json"
-    console = "console"
-
-
-class JwtAlgorithm(StrEnum):
-    HS256 = "HS256"  # signs and verifies with OPSGRAPH_JWT_SECRET
-    RS256 = "RS256"  # signs with OPSGRAPH_JWT_PRIVATE_KEY (PEM)
-    EdDSA = "EdDSA"  # signs with OPSGRAPH_JWT_PRIVATE_KEY (PEM, Ed25519)
-
-
-class TrustedDocumentsMode(StrEnum):
-    open = "open"  # any document runs; persisted queries (APQ) work and are stored
-    registered = "registered"  # only documents registered with `opsgraph documents register`
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; the message is one line meant for the operator."""
-
-
-# how to get an empty database, for the messages that ask for one
-FRESH_DATABASE = (
-    "set OPSGRAPH_DATA_DIR to an empty directory (embedded PostgreSQL) or point "
-    "OPSGRAPH_DATABASE_URL at an empty database, then run `opsgraph migrate`"
+from opsgraph.settings import checks
+from opsgraph.settings.values import (
+    DEFAULT_BRANDS,
+    DEV_JWT_SECRET,
+    Environment,
+    JwtAlgorithm,
+    LogFormat,
+    TrustedDocumentsMode,
 )
 
 
@@ -330,127 +294,23 @@ class Settings(BaseSettings):
         "(and queued again)",
     )
 
-    @field_validator("cors_origins", "trusted_proxies", "webhook_brands", mode="before")
-    @classmethod
-    def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _check_proxies(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for item in value:
-            try:
-                ipaddress.ip_network(item)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
-        return value
-
-    @field_validator("webhook_brands")
-    @classmethod
-    def _check_brands(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("list at least one brand")
-        too_long = [brand for brand in value if len(brand) > MAX_BRAND_LENGTH]
-        if too_long:
-            raise ValueError(f"brands have at most {MAX_BRAND_LENGTH} characters: {too_long}")
-        return value
-
-    @field_validator("sales_webhook_secret", "manufacturer_webhook_secret")
-    @classmethod
-    def _check_webhook_secret(cls, value: str) -> str:
-        value = value.strip()
-        if value and not _valid_webhook_secret(value):
-            raise ValueError("must be whsec_ followed by the base64 of at least 24 bytes")
-        return value
-
-    @field_validator("graphiql", mode="before")
-    @classmethod
-    def _unset_graphiql(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("log_level")
-    @classmethod
-    def _check_level(cls, value: str) -> str:
-        level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-        return level
-
-    @field_validator("database_url")
-    @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        sqlalchemy_url(value)  # raises ConfigError with a readable message
-        return value.strip()
-
-    @model_validator(mode="after")
-    def _production_secret(self) -> Settings:
-        if self.environment is Environment.production:
-            if self.jwt_secret == DEV_JWT_SECRET or not self.jwt_secret:
-                raise ValueError(
-                    "OPSGRAPH_JWT_SECRET must be set to a private value in production "
-                    f"(at least {MIN_JWT_SECRET_LENGTH} characters)"
-                )
-            if len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
-                raise ValueError(
-                    f"OPSGRAPH_JWT_SECRET is too short for production: "
-                    f"{len(self.jwt_secret)} characters, at least {MIN_JWT_SECRET_LENGTH} needed"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _bootstrap_admin(self) -> Settings:
-        given = [
-            bool(self.bootstrap_admin_username),
-            bool(self.bootstrap_admin_email),
-            bool(self.bootstrap_admin_password),
-        ]
-        if any(given) and not all(given):
-            raise ValueError(
-                "OPSGRAPH_BOOTSTRAP_ADMIN_USERNAME, _EMAIL and _PASSWORD go together: "
-                "set all three or none"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _verification_keys(self) -> Settings:
-        if self.jwt_key_id in self.jwt_verification_keys:
-            raise ValueError(
-                f"OPSGRAPH_JWT_VERIFICATION_KEYS names the signing key's kid {self.jwt_key_id!r}"
-            )
-        if self.jwt_algorithm is JwtAlgorithm.HS256:
-            short = [kid for kid, key in self.jwt_verification_keys.items() if len(key) < 32]
-            if short:
-                raise ValueError(
-                    "OPSGRAPH_JWT_VERIFICATION_KEYS: HS256 keys need at least 32 characters "
-                    f"(too short: {', '.join(short)})"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _heartbeat_within_stall(self) -> Settings:
-        if self.worker_heartbeat_seconds >= self.worker_stalled_seconds:
-            raise ValueError(
-                f"OPSGRAPH_WORKER_HEARTBEAT_SECONDS ({self.worker_heartbeat_seconds}) must be "
-                f"less than OPSGRAPH_WORKER_STALLED_SECONDS ({self.worker_stalled_seconds}): "
-                "live workers would be taken for dead"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _budget_holds_an_operation(self) -> Settings:
-        if 0 < self.cost_budget < self.query_cost_limit:
-            raise ValueError(
-                f"OPSGRAPH_COST_BUDGET ({self.cost_budget}) is smaller than "
-                f"OPSGRAPH_QUERY_COST_LIMIT ({self.query_cost_limit}): an operation under the "
-                "limit could never run; raise the budget or set it to 0 (off)"
-            )
-        return self
+    # the checks (opsgraph.settings.checks), in the order they run
+    _split_origins = field_validator(
+        "cors_origins", "trusted_proxies", "webhook_brands", mode="before"
+    )(checks.split_origins)
+    _check_proxies = field_validator("trusted_proxies")(checks.check_proxies)
+    _check_brands = field_validator("webhook_brands")(checks.check_brands)
+    _check_webhook_secret = field_validator("sales_webhook_secret", "manufacturer_webhook_secret")(
+        checks.check_webhook_secret
+    )
+    _unset_graphiql = field_validator("graphiql", mode="before")(checks.unset_graphiql)
+    _check_level = field_validator("log_level")(checks.check_level)
+    _check_url = field_validator("database_url")(checks.check_url)
+    _production_secret = model_validator(mode="after")(checks.production_secret)
+    _bootstrap_admin = model_validator(mode="after")(checks.bootstrap_admin)
+    _verification_keys = model_validator(mode="after")(checks.verification_keys)
+    _heartbeat_within_stall = model_validator(mode="after")(checks.heartbeat_within_stall)
+    _budget_holds_an_operation = model_validator(mode="after")(checks.budget_holds_an_operation)
 
     @property
     def is_production(self) -> bool:
@@ -474,60 +334,3 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
-
-
-def _valid_webhook_secret(secret: str) -> bool:
-    from opsgraph.webhooks.signing import valid_secret
-
-    return valid_secret(secret)
-
-
-def sqlalchemy_url(raw: str) -> URL:
-    """Parse a PostgreSQL URL and point it at the psycopg 3 driver.
-
-    Accepts ``postgres://``, ``postgresql://`` and ``postgresql+psycopg://``; anything else
-    is a ConfigError naming the problem.
-    """
-    try:
-        url = make_url(raw.strip())
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise ConfigError(
-            "database URL is malformed: expected postgresql://user:password@host:port/database"
-        ) from None
-    backend, _, driver = url.drivername.partition("+")
-    if backend not in {"postgresql", "postgres"}:
-        raise ConfigError(
-            f"database URL must use postgresql://, not {url.drivername}:// "
-            "(PostgreSQL is the only supported database)"
-        )
-    if driver not in {"", "psycopg"}:
-        raise ConfigError(f"database URL driver {driver!r} is not supported; use psycopg")
-    if not url.database:
-        raise ConfigError("database URL names no database: add /<database> after the host")
-    return url.set(drivername="postgresql+psycopg")
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Build Settings, turning validation errors into one ConfigError line."""
-    import os
-
-    from pydantic import ValidationError
-
-    # OPSGRAPH_ENV_FILE picks another env file; empty reads none (the tests use that)
-    env_file = os.environ.get("OPSGRAPH_ENV_FILE", ".env") or None
-    try:
-        return Settings(_env_file=env_file, **overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if where:
-            message = f"OPSGRAPH_{where.upper()}: {message}"
-            if first["type"] != "value_error":  # a wrong type: say where it is set
-                message += " (fix it in the environment or .env; .env.example lists it)"
-        raise ConfigError(message) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()
