@@ -15,6 +15,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.models import RefreshToken, User
 from opsgraph.schema.node import to_global_id
 from opsgraph.services import user as user_service
+from opsgraph.services import user_account
 from opsgraph.services.role import LastAdmin
 from tests.resolvers.accounts import (
     PASSWORD,
@@ -445,7 +446,7 @@ async def test_two_admins_cannot_deactivate_each_other_at_once(fresh_database_ur
         async def deactivate(actor: Principal, target: int) -> str:
             try:
                 async with AsyncSession(engine) as session, session.begin():
-                    await user_service.set_user_active(
+                    await user_account.set_user_active(
                         session, user_id=target, active=False, actor=actor
                     )
                     await asyncio.sleep(0.2)  # hold the transaction open: the other one waits
