@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar, overload
 
 from opsgraph.errors import InvalidInput
 
@@ -46,7 +46,15 @@ def given(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not KEEP}
 
 
-def mapped(value: Patch[T | None], convert: Callable[[T], U]) -> Patch[U | None]:
+@overload
+def mapped(value: T | Keep, convert: Callable[[T], U]) -> U | Keep: ...
+
+
+@overload
+def mapped(value: T | Keep | None, convert: Callable[[T], U]) -> U | Keep | None: ...
+
+
+def mapped(value: Any, convert: Callable[[Any], Any]) -> Any:
     """``value`` converted when it is given and not None; ``KEEP`` and None as they are."""
     if isinstance(value, Keep) or value is None:
         return value

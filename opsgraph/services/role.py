@@ -19,6 +19,7 @@ from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_text
+from opsgraph.services.patch import KEEP, Patch, mapped, required
 from opsgraph.services.rows import locked
 
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -199,30 +200,40 @@ async def create_role(
     return role
 
 
+def _permission_set(permissions: list[str]) -> set[str]:
+    return set(checked_permissions(permissions))
+
+
 async def update_role(
     session: AsyncSession,
     *,
     role_id: int,
-    description: str | None = None,
-    permissions: list[str] | None = None,
+    description: Patch[str | None] = KEEP,
+    permissions: Patch[list[str] | None] = KEEP,
     actor: Principal,
 ) -> Role:
-    """Change a role's description and/or replace its permission set. Permissions added
-    must be held by the actor; the built-in admin role keeps every permission it has."""
+    """Change a role's description and/or replace its permission set (neither can be
+    null). Permissions added must be held by the actor; the built-in admin role keeps
+    every permission it has."""
     actor.require("role:write")
     actor.require_staff("change roles")
     checks = InputChecks()  # every broken input rule at once
+    new_description: Patch[str] = KEEP
+    wanted: Patch[set[str]] = KEEP
     with checks:
-        description = None if description is None else _check_description(description)
+        new_description = mapped(required(description, field="description"), _check_description)
     with checks:
-        wanted = None if permissions is None else set(checked_permissions(permissions))
+        wanted = mapped(
+            required(permissions, field="permissions"),
+            lambda given: set(checked_permissions(given)),
+        )
     checks.done()
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
-    if description is not None and description != role.description:
-        changes["description"] = {"from": role.description, "to": description}
-        role.description = description
-    if wanted is not None:
+    if new_description is not KEEP and new_description != role.description:
+        changes["description"] = {"from": role.description, "to": new_description}
+        role.description = new_description
+    if wanted is not KEEP:
         current = await role_permissions(session, role.id)
         added, removed = sorted(wanted - current), sorted(current - wanted)
         if role.name == ADMIN_ROLE and removed:
