@@ -179,7 +179,7 @@ async def test_a_username_taken_meanwhile_is_a_conflict_too(
     async def nothing_found(*args: Any, **kwargs: Any) -> None:
         return None
 
-    monkeypatch.setattr(user_service, "_check_free", nothing_found)  # as if raced
+    monkeypatch.setattr(user_service, "check_free", nothing_found)  # as if raced
     before = await users(session)
     for overrides, field in [
         ({"username": "root"}, "username"),
