@@ -61,8 +61,9 @@ def mapped(value: Any, convert: Callable[[Any], Any]) -> Any:
     return convert(value)
 
 
-def required(value: Patch[T | None], *, field: str, message: str | None = None) -> Patch[T]:
-    """``value``, refusing None (``INVALID_INPUT`` at ``field``): a field that can't be empty."""
+def required(value: Patch[T | None], *, field: str) -> Patch[T]:
+    """``value``, refusing None (``InvalidInput`` at ``field``, the GraphQL input's name):
+    a field that can't be empty."""
     if value is None:
-        raise InvalidInput(message or f"{field} can't be null", field=[field])
+        raise InvalidInput(f"{field} can't be null", field=[field])
     return value
