@@ -21,12 +21,10 @@ from opsgraph.schema.customer_mutations import (
     CustomerUpdatePayload,
     CustomerUpsertInput,
     CustomerUpsertPayload,
-    given,
 )
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.services import customer as service
-
-UPDATABLE = ("name", "external_id", "email", "phone", "org_no")
 
 
 @strawberry.type
@@ -67,7 +65,11 @@ class CustomerMutation:
             lambda session, actor: service.update_customer(
                 session,
                 customer_id=parse_global_id(input.id, "Customer"),
-                changes=given(input, *UPDATABLE),
+                name=patch(input.name),
+                external_id=patch(input.external_id),
+                email=patch(input.email),
+                phone=patch(input.phone),
+                org_no=patch(input.org_no),
                 actor=actor,
             ),
             lambda customer: {"customer": Ref("Customer", customer.id)},
@@ -88,7 +90,9 @@ class CustomerMutation:
                 session,
                 external_id=input.external_id,
                 name=input.name,
-                changes=given(input, "email", "phone", "org_no"),
+                email=patch(input.email),
+                phone=patch(input.phone),
+                org_no=patch(input.org_no),
                 actor=actor,
             ),
             lambda done: {"customer": Ref("Customer", done.customer.id), "created": done.created},

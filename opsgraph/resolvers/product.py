@@ -12,6 +12,7 @@ import strawberry
 from opsgraph.auth.guard import requires
 from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
+from opsgraph.schema.patch import patch
 from opsgraph.schema.product_mutations import (
     ProductCreateInput,
     ProductCreatePayload,
@@ -62,11 +63,11 @@ class ProductMutation:
             lambda session, actor: service.update_product(
                 session,
                 product_id=parse_global_id(input.id, "Product"),
-                sku=input.sku,
-                name=input.name,
-                description=input.description,
-                unit_price=input.unit_price,
-                reorder_level=input.reorder_level,
+                sku=patch(input.sku),
+                name=patch(input.name),
+                description=patch(input.description),
+                unit_price=patch(input.unit_price),
+                reorder_level=patch(input.reorder_level),
                 actor=actor,
             ),
             lambda product: {"product": Ref("Product", product.id)},

@@ -23,21 +23,15 @@ from opsgraph.schema.customer_mutations import (
     PropertyDeletePayload,
     PropertyUpdateInput,
     PropertyUpdatePayload,
-    given,
 )
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.services import property as service
+from opsgraph.services.patch import mapped
 
-UPDATABLE = (
-    "customer_id",
-    "label",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "notes",
-)
+
+def _customer_pk(value: strawberry.ID) -> int:
+    return parse_global_id(value, "Customer", field="customerId")
 
 
 def _shape(prop: Property) -> dict[str, Any]:
@@ -80,15 +74,17 @@ class PropertyMutation:
         self, info: Info, input: PropertyUpdateInput
     ) -> PropertyUpdatePayload:
         async def work(session: AsyncSession, actor: Principal) -> Property:
-            changes = given(input, *UPDATABLE)
-            if changes.get("customer_id") is not None:
-                changes["customer_id"] = parse_global_id(
-                    changes["customer_id"], "Customer", field="customerId"
-                )
             return await service.update_property(
                 session,
                 property_id=parse_global_id(input.id, "Property"),
-                changes=changes,
+                customer_id=mapped(patch(input.customer_id), _customer_pk),
+                label=patch(input.label),
+                address_line1=patch(input.address_line1),
+                address_line2=patch(input.address_line2),
+                postal_code=patch(input.postal_code),
+                city=patch(input.city),
+                country=patch(input.country),
+                notes=patch(input.notes),
                 actor=actor,
             )
 

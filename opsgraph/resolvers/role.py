@@ -16,6 +16,7 @@ from opsgraph.schema.account import (
     RoleUpdateInput,
     RoleUpdatePayload,
 )
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.services import role as service
 
@@ -52,8 +53,8 @@ class RoleMutation:
             lambda session, actor: service.update_role(
                 session,
                 role_id=parse_global_id(input.id, "Role"),
-                description=input.description,
-                permissions=input.permissions,
+                description=patch(input.description),
+                permissions=patch(input.permissions),
                 actor=actor,
             ),
             lambda done: {"role": Ref("Role", done.id)},

@@ -14,6 +14,7 @@ import strawberry
 from opsgraph.auth.guard import requires
 from opsgraph.graph.ids import parse_global_id
 from opsgraph.resolvers.mutate import Ref, mutate
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.ticket_mutations import (
     TicketAssignInput,
@@ -73,9 +74,9 @@ class TicketMutation:
             lambda session, actor: service.update_ticket(
                 session,
                 ticket_id=parse_global_id(input.id, "Ticket"),
-                subject=input.subject,
-                description=input.description,
-                priority=_value(input.priority),
+                subject=patch(input.subject),
+                description=patch(input.description),
+                priority=patch(_value(input.priority)),
                 actor=actor,
             ),
             _ticket,

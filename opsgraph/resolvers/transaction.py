@@ -15,7 +15,8 @@ from opsgraph.auth.guard import requires
 from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.models import FinancialTransaction
 from opsgraph.resolvers.mutate import Ref, mutate
-from opsgraph.schema.customer_mutations import given
+from opsgraph.schema.enums import TransactionKind
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.transaction_mutations import (
     TransactionCreateInput,
@@ -26,6 +27,7 @@ from opsgraph.schema.transaction_mutations import (
     TransactionUpdatePayload,
 )
 from opsgraph.services import transaction as service
+from opsgraph.services.patch import mapped
 
 TYPE = "FinancialTransaction"
 
@@ -34,11 +36,8 @@ def _shape(entry: FinancialTransaction) -> dict[str, Any]:
     return {"transaction": Ref(TYPE, entry.id)}
 
 
-def _changes(input: TransactionUpdateInput) -> dict[str, Any]:
-    changes = given(input, "kind", "amount", "occurred_on", "description")
-    if changes.get("kind") is not None:
-        changes["kind"] = changes["kind"].value
-    return changes
+def _kind(kind: TransactionKind) -> str:
+    return str(kind.value)
 
 
 @strawberry.type
@@ -78,7 +77,10 @@ class TransactionMutation:
             lambda session, actor: service.update_transaction(
                 session,
                 transaction_id=parse_global_id(input.id, TYPE),
-                changes=_changes(input),
+                kind=mapped(patch(input.kind), _kind),
+                amount=patch(input.amount),
+                occurred_on=patch(input.occurred_on),
+                description=patch(input.description),
                 actor=actor,
             ),
             _shape,

@@ -28,8 +28,11 @@ from opsgraph.schema.account import (
     UserUpdateInput,
     UserUpdatePayload,
 )
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.services import user as service
+from opsgraph.services import user_account as account
+from opsgraph.services.patch import mapped
 
 
 def user_id(raw: strawberry.ID | None, own: int) -> int:
@@ -37,11 +40,8 @@ def user_id(raw: strawberry.ID | None, own: int) -> int:
     return own if raw is None else parse_global_id(raw, "User")
 
 
-def customer_link(raw: strawberry.ID | None) -> int | service.Keep | None:
-    """The customer a global id names; null: none (unlink); left out: keep the link."""
-    if raw is strawberry.UNSET:
-        return service.KEEP
-    return None if raw is None else parse_global_id(raw, "Customer", field="customerId")
+def _customer_pk(raw: strawberry.ID) -> int:
+    return parse_global_id(raw, "Customer", field="customerId")
 
 
 @strawberry.type
@@ -85,12 +85,12 @@ class UserMutation:
         return await mutate(
             info,
             UserUpdatePayload,
-            lambda session, actor: service.update_user(
+            lambda session, actor: account.update_user(
                 session,
                 user_id=user_id(input.id, actor.user_id),
-                email=input.email,
-                full_name=input.full_name,
-                customer_id=customer_link(input.customer_id),
+                email=patch(input.email),
+                full_name=patch(input.full_name),
+                customer_id=mapped(patch(input.customer_id), _customer_pk),
                 actor=actor,
             ),
             lambda done: {"user": Ref("User", done.id)},
@@ -108,7 +108,7 @@ class UserMutation:
         return await mutate(
             info,
             UserChangePasswordPayload,
-            lambda session, actor: service.change_password(
+            lambda session, actor: account.change_password(
                 session,
                 user_id=user_id(input.id, actor.user_id),
                 current_password=input.current_password,
@@ -128,7 +128,7 @@ class UserMutation:
         return await mutate(
             info,
             UserActivatePayload,
-            lambda session, actor: service.set_user_active(
+            lambda session, actor: account.set_user_active(
                 session, user_id=parse_global_id(input.id, "User"), active=True, actor=actor
             ),
             lambda done: {"user": Ref("User", done.id)},
@@ -145,7 +145,7 @@ class UserMutation:
         return await mutate(
             info,
             UserDeactivatePayload,
-            lambda session, actor: service.set_user_active(
+            lambda session, actor: account.set_user_active(
                 session, user_id=parse_global_id(input.id, "User"), active=False, actor=actor
             ),
             lambda done: {"user": Ref("User", done.id)},
@@ -160,7 +160,7 @@ class UserMutation:
         return await mutate(
             info,
             UserAssignRolePayload,
-            lambda session, actor: service.assign_role(
+            lambda session, actor: account.assign_role(
                 session,
                 user_id=parse_global_id(input.user_id, "User", field="userId"),
                 role=input.role,
@@ -180,7 +180,7 @@ class UserMutation:
         return await mutate(
             info,
             UserRemoveRolePayload,
-            lambda session, actor: service.remove_role(
+            lambda session, actor: account.remove_role(
                 session,
                 user_id=parse_global_id(input.user_id, "User", field="userId"),
                 role=input.role,

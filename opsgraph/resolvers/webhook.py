@@ -14,9 +14,9 @@ from opsgraph.auth.permissions import WEBHOOK_MANAGE
 from opsgraph.graph.ids import parse_global_id, to_global_id
 from opsgraph.graph.pagination import decode_cursor, window
 from opsgraph.resolvers.mutate import mutate
-from opsgraph.schema.customer_mutations import given
 from opsgraph.schema.enums import WebhookDeliveryStatus
 from opsgraph.schema.pagination import Connection
+from opsgraph.schema.patch import patch
 from opsgraph.schema.resolve import Info
 from opsgraph.schema.webhook import (
     DELIVERY_CURSOR,
@@ -35,26 +35,24 @@ from opsgraph.schema.webhook import (
     delivery_connection,
 )
 from opsgraph.services import webhook as service
+from opsgraph.services.patch import mapped
 from opsgraph.webhooks.addresses import MAX_URL
 
-UPDATABLE = ("url", "event_types", "description", "active", "customer_id")
+
+def _customer_pk(value: strawberry.ID) -> int:
+    return parse_global_id(value, "Customer", field="customerId")
+
+
+def _type_names(values: list[Any]) -> list[str]:
+    return [str(value.value) for value in values]
 
 
 def _customer(value: strawberry.ID | None) -> int | None:
-    return None if value is None else parse_global_id(value, "Customer", field="customerId")
+    return None if value is None else _customer_pk(value)
 
 
 def _types(values: list[Any] | None) -> list[str] | None:
-    return None if values is None else [str(value.value) for value in values]
-
-
-def _changes(input: WebhookEndpointUpdateInput) -> dict[str, Any]:
-    changes = given(input, *UPDATABLE)
-    if "event_types" in changes:
-        changes["event_types"] = _types(changes["event_types"])
-    if "customer_id" in changes:
-        changes["customer_id"] = _customer(changes["customer_id"])
-    return changes
+    return None if values is None else _type_names(values)
 
 
 def _endpoint_pk(value: strawberry.ID) -> int:
@@ -107,7 +105,11 @@ class WebhookMutation:
             lambda session, actor: service.update_webhook_endpoint(
                 session,
                 endpoint_id=_endpoint_pk(input.id),
-                changes=_changes(input),
+                url=patch(input.url),
+                event_types=mapped(patch(input.event_types), _type_names),
+                description=patch(input.description),
+                active=patch(input.active),
+                customer_id=mapped(patch(input.customer_id), _customer_pk),
                 allow_insecure=allow_insecure,
                 actor=actor,
             ),

@@ -58,8 +58,7 @@ class UserUpdateInput:
     )
     email: str | None = None
     full_name: str | None = None
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
+    customer_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
         description="Link the user to this customer (`user:admin`): a portal user sees only "
         "its customer's data, and none while linked to no customer. Null: unlink. Left "
         "out: the link is kept.",

@@ -22,17 +22,10 @@ COUNTRY = "ISO 3166-1 alpha-2 code, such as SE (any case)."
 KEEP = "Left out: kept as it is; null: cleared."
 
 
-def given(input: Any, *names: str) -> dict[str, Any]:
-    """The fields of an update input the caller gave (null included), by snake_case name."""
-    return {
-        name: getattr(input, name) for name in names if getattr(input, name) is not strawberry.UNSET
-    }
-
-
 def _keep(description: str = "", *, clearable: bool = True) -> Any:
     """An update input's field: left out, kept; null clears it (refused if not clearable)."""
     rule = KEEP if clearable else "Left out: kept as it is; can't be null."
-    return strawberry.field(default=strawberry.UNSET, description=f"{description} {rule}".strip())
+    return strawberry.field(description=f"{description} {rule}".strip())
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -58,11 +51,11 @@ class CustomerCreatePayload:
 @strawberry.input(description=f"Fields of a customer to change. {KEEP}")
 class CustomerUpdateInput:
     id: strawberry.ID
-    name: str | None = _keep(NAME, clearable=False)
-    external_id: str | None = _keep(EXTERNAL_ID)
-    email: str | None = _keep(EMAIL)
-    phone: str | None = _keep()
-    org_no: str | None = _keep("Organisation number.")
+    name: strawberry.Maybe[str | None] = _keep(NAME, clearable=False)
+    external_id: strawberry.Maybe[str | None] = _keep(EXTERNAL_ID)
+    email: strawberry.Maybe[str | None] = _keep(EMAIL)
+    phone: strawberry.Maybe[str | None] = _keep()
+    org_no: strawberry.Maybe[str | None] = _keep("Organisation number.")
 
 
 @strawberry.type(description="The result of `customerUpdate`.")
@@ -78,9 +71,9 @@ class CustomerUpdatePayload:
 class CustomerUpsertInput:
     external_id: str = strawberry.field(description="Id in the partner system; not blank.")
     name: str = strawberry.field(description=NAME)
-    email: str | None = _keep(EMAIL)
-    phone: str | None = _keep()
-    org_no: str | None = _keep("Organisation number.")
+    email: strawberry.Maybe[str | None] = _keep(EMAIL)
+    phone: strawberry.Maybe[str | None] = _keep()
+    org_no: strawberry.Maybe[str | None] = _keep("Organisation number.")
 
 
 @strawberry.type(description="The result of `customerUpsert`.")
@@ -135,19 +128,19 @@ class PropertyCreatePayload:
 @strawberry.input(description=f"Fields of a property to change. {KEEP}")
 class PropertyUpdateInput:
     id: strawberry.ID
-    customer_id: strawberry.ID | None = _keep(
+    customer_id: strawberry.Maybe[strawberry.ID | None] = _keep(
         "Move the property to this customer: refused while its customer has open (draft "
         "or sent) invoices for it (PROPERTY_HAS_OPEN_INVOICES) or orders on it not yet "
         "invoiced (HAS_DEPENDENTS).",
         clearable=False,
     )
-    label: str | None = _keep(NAME, clearable=False)
-    address_line1: str | None = _keep()
-    address_line2: str | None = _keep()
-    postal_code: str | None = _keep()
-    city: str | None = _keep()
-    country: str | None = _keep(COUNTRY, clearable=False)
-    notes: str | None = _keep()
+    label: strawberry.Maybe[str | None] = _keep(NAME, clearable=False)
+    address_line1: strawberry.Maybe[str | None] = _keep()
+    address_line2: strawberry.Maybe[str | None] = _keep()
+    postal_code: strawberry.Maybe[str | None] = _keep()
+    city: strawberry.Maybe[str | None] = _keep()
+    country: strawberry.Maybe[str | None] = _keep(COUNTRY, clearable=False)
+    notes: strawberry.Maybe[str | None] = _keep()
 
 
 @strawberry.type(description="The result of `propertyUpdate`.")

@@ -39,17 +39,13 @@ class TransactionCreatePayload:
 )
 class TransactionUpdateInput:
     id: strawberry.ID
-    kind: TransactionKind | None = strawberry.field(
-        default=strawberry.UNSET, description="Can't be null."
+    kind: strawberry.Maybe[TransactionKind | None] = strawberry.field(description="Can't be null.")
+    amount: strawberry.Maybe[Decimal | None] = strawberry.field(
+        description=f"{AMOUNT} Can't be null."
     )
-    amount: Decimal | None = strawberry.field(
-        default=strawberry.UNSET, description=f"{AMOUNT} Can't be null."
-    )
-    occurred_on: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Can't be null."
-    )
-    description: str | None = strawberry.field(
-        default=strawberry.UNSET, description=f"{DESCRIPTION} Null: made empty."
+    occurred_on: strawberry.Maybe[dt.date | None] = strawberry.field(description="Can't be null.")
+    description: strawberry.Maybe[str | None] = strawberry.field(
+        description=f"{DESCRIPTION} Null: made empty."
     )
 
 

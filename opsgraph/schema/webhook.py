@@ -180,17 +180,16 @@ class WebhookEndpointCreateInput:
 @strawberry.input(description="Changes to a webhook endpoint; a field left out is kept.")
 class WebhookEndpointUpdateInput:
     id: strawberry.ID
-    url: str | None = strawberry.field(default=strawberry.UNSET, description=KEEP)
-    event_types: list[EventType] | None = strawberry.field(
-        default=strawberry.UNSET, description=f"The whole new list; empty: every type. {KEEP}"
+    url: strawberry.Maybe[str | None] = strawberry.field(description=KEEP)
+    event_types: strawberry.Maybe[list[EventType] | None] = strawberry.field(
+        description=f"The whole new list; empty: every type. {KEEP}"
     )
-    description: str | None = strawberry.field(default=strawberry.UNSET, description=KEEP)
-    active: bool | None = strawberry.field(
-        default=strawberry.UNSET,
+    description: strawberry.Maybe[str | None] = strawberry.field(description=KEEP)
+    active: strawberry.Maybe[bool | None] = strawberry.field(
         description=f"true turns it on again and clears `disabledReason`. {KEEP}",
     )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET, description=f"Null: every customer's events. {KEEP}"
+    customer_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description=f"Null: every customer's events. {KEEP}"
     )
 
 

@@ -11,36 +11,34 @@ properties are deleted with it (each gets a ``property.delete`` audit event).
 Customer-portal principals (``actor.portal``) may only update their own customer;
 creating, upserting and deleting customers is staff work.
 
-Every function flushes, never commits: the caller owns the transaction.
+Every function flushes, never commits: the caller owns the transaction. How the other
+services reach a customer (portal scope, lock, look-up) is in ``customer_access``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
-from opsgraph.errors import (
-    DuplicateExternalId,
-    HasDependents,
-    InvalidEmail,
-    InvalidInput,
-    NotFound,
-)
+from opsgraph.errors import DuplicateExternalId, HasDependents, InvalidEmail, InvalidInput
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
-from opsgraph.graph.names import name_of, named
-from opsgraph.loaders.sql import Scope
+from opsgraph.graph.names import name_of
 from opsgraph.models import Customer, Invoice, Order, Property, PurchaseOrder, Ticket, User
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_email, checked_text
+from opsgraph.services.customer_access import check_portal as check_portal
+from opsgraph.services.customer_access import customer_id_for as customer_id_for
+from opsgraph.services.customer_access import lock_customer as lock_customer
+from opsgraph.services.patch import KEEP, Patch, given
 from opsgraph.services.rows import flush_unique, locked
 
 FIELDS = ("external_id", "name", "email", "phone", "org_no")
@@ -71,7 +69,7 @@ EVENT_FIELDS = ("id", *FIELDS)
 IDENTIFYING = ("id", "external_id", "name")
 
 
-# --- shared with the property, order and ticket services -------------------------------------
+# --- shared with the property service ------------------------------------------------------
 
 
 def normalise_email(raw: str | None) -> str | None:
@@ -82,45 +80,6 @@ def normalise_email(raw: str | None) -> str | None:
     if len(address) > LIMITS["email"]:
         raise InvalidEmail(f"email must be at most {LIMITS['email']} characters", field=["email"])
     return address
-
-
-def check_portal(actor: Principal, customer_id: int, *, field: str) -> None:
-    """A customer-portal principal acts only on its own customer's rows: others (all of
-    them, while it is linked to no customer) don't exist."""
-    scope = Scope.of(actor)
-    if scope is not None and not scope.owns(customer_id):
-        raise NotFound(f"no {named('Customer', customer_id)}", field=[field])
-
-
-async def lock_customer(
-    session: AsyncSession,
-    customer_id: int,
-    *,
-    field: str = "customerId",
-    scope: Iterable[ColumnElement[bool]] = (),
-) -> None:
-    """The customer exists (within ``scope``), locked ``FOR KEY SHARE``: it can't be
-    deleted before this transaction ends (customerDelete locks it ``FOR UPDATE``), yet
-    stays writable; ``NotFound`` at ``field`` otherwise."""
-    found = await session.scalar(
-        select(Customer.id)
-        .where(Customer.id == customer_id, *scope)
-        .with_for_update(read=True, key_share=True)
-    )
-    if found is None:
-        raise NotFound(f"no {named('Customer', customer_id)}", field=[field])
-
-
-async def customer_id_for(session: AsyncSession, reference: str, *, field: str = "customer") -> int:
-    """The id of the customer with the external id ``reference``, or else with the id
-    ``reference`` (digits); ``NotFound`` at ``field`` when neither exists."""
-    text = reference.strip()
-    found = await session.scalar(select(Customer.id).where(Customer.external_id == text))
-    if found is None and text.isascii() and text.isdigit() and len(text) <= 18:
-        found = await session.scalar(select(Customer.id).where(Customer.id == int(text)))
-    if found is None:
-        raise NotFound(f"no customer with the external id or id {reference!r}", field=[field])
-    return int(found)
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -268,14 +227,20 @@ async def update_customer(
     session: AsyncSession,
     *,
     customer_id: int,
-    changes: Mapping[str, Any],
+    name: Patch[str | None] = KEEP,
+    external_id: Patch[str | None] = KEEP,
+    email: Patch[str | None] = KEEP,
+    phone: Patch[str | None] = KEEP,
+    org_no: Patch[str | None] = KEEP,
     actor: Principal,
 ) -> Customer:
-    """Change the given fields (column name -> new value; None clears one). A change that
+    """Change the given fields (None clears one; the name can't be null). A change that
     changes nothing records no audit event."""
     actor.require(Permission.CUSTOMER_WRITE)
     check_portal(actor, customer_id, field="id")
-    values = checked(changes)
+    values = checked(
+        given(name=name, external_id=external_id, email=email, phone=phone, org_no=org_no)
+    )
     customer = await _locked(session, customer_id)
     await _apply(session, customer, values, actor)
     return customer
@@ -292,11 +257,13 @@ async def upsert_customer(
     *,
     external_id: str,
     name: str,
-    changes: Mapping[str, Any] | None = None,
+    email: Patch[str | None] = KEEP,
+    phone: Patch[str | None] = KEEP,
+    org_no: Patch[str | None] = KEEP,
     actor: Principal,
 ) -> Upserted:
     """Create the customer with this external id, or update the one that has it (as the
-    old mock API's POST did): ``name`` and ``changes`` (other fields, None clears one) are
+    old mock API's POST did): ``name`` and the other fields given (None clears one) are
     set; fields not given are kept on update, empty on create.
 
     Safe when requests race for one new external id: ``INSERT ... ON CONFLICT DO
@@ -306,7 +273,9 @@ async def upsert_customer(
     actor.require_staff("create or delete customers")
     if not external_id.strip():
         raise InvalidInput("externalId must not be blank", field=["externalId"])
-    values = checked({**(changes or {}), "external_id": external_id, "name": name})
+    values = checked(
+        {**given(email=email, phone=phone, org_no=org_no), "external_id": external_id, "name": name}
+    )
     key = values["external_id"]
     for _ in range(UPSERT_ATTEMPTS):
         customer = await session.scalar(

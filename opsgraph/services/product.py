@@ -22,6 +22,7 @@ from opsgraph.models.product import SKU_PATTERN
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
+from opsgraph.services.patch import KEEP, Patch, required
 from opsgraph.services.rows import flush_unique, locked
 
 SKU = re.compile(SKU_PATTERN)
@@ -172,14 +173,14 @@ async def update_product(
     session: AsyncSession,
     *,
     product_id: int,
-    sku: str | None = None,
-    name: str | None = None,
-    description: str | None = None,
-    unit_price: Decimal | None = None,
-    reorder_level: int | None = None,
+    sku: Patch[str | None] = KEEP,
+    name: Patch[str | None] = KEEP,
+    description: Patch[str | None] = KEEP,
+    unit_price: Patch[Decimal | None] = KEEP,
+    reorder_level: Patch[int | None] = KEEP,
     actor: Principal,
 ) -> Product:
-    """``productUpdate``: the fields given (None: unchanged). A new SKU gets the same
+    """``productUpdate``: the fields given (none can be null). A new SKU gets the same
     checks as on create. Existing order lines keep the price they were sold at. Audited
     only when something changed."""
     actor.require(Permission.PRODUCT_WRITE)
@@ -187,28 +188,29 @@ async def update_product(
     changes: dict[str, Any] = {}
     checks = InputChecks()  # every broken input rule at once
     with checks:
-        if sku is not None:
-            changes["sku"] = checked_sku(sku)
+        if (new_sku := required(sku, field="sku")) is not KEEP:
+            changes["sku"] = checked_sku(new_sku)
     with checks:
-        if name is not None:
-            changes["name"] = checked_text(name, field="name", limit=MAX_NAME, blank=False)
+        if (new_name := required(name, field="name")) is not KEEP:
+            changes["name"] = checked_text(new_name, field="name", limit=MAX_NAME, blank=False)
     with checks:
-        if description is not None:
+        if (new_description := required(description, field="description")) is not KEEP:
             changes["description"] = checked_text(
-                description, field="description", limit=MAX_DESCRIPTION
+                new_description, field="description", limit=MAX_DESCRIPTION
             )
     with checks:
-        if unit_price is not None:
-            changes["unit_price"] = checked_money(unit_price, field="unitPrice", label="unit price")
+        if (price := required(unit_price, field="unitPrice")) is not KEEP:
+            changes["unit_price"] = checked_money(price, field="unitPrice", label="unit price")
+    level: Patch[int] = KEEP
     with checks:
-        if reorder_level is not None:
-            _check_reorder_level(reorder_level)
+        if (level := required(reorder_level, field="reorderLevel")) is not KEEP:
+            _check_reorder_level(level)
     checks.done()
     product = await locked(session, Product, product_id)
     before = snapshot(product, FIELDS)
     changed = {key: value for key, value in changes.items() if before[key] != snapshot_value(value)}
-    if reorder_level is not None:
-        await _set_reorder_level(session, product, reorder_level, actor)
+    if level is not KEEP:
+        await _set_reorder_level(session, product, level, actor)
     if not changed:
         return product
     if "sku" in changed:

@@ -39,6 +39,7 @@ from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import PROPERTY_FIELDS, check_portal, lock_customer
+from opsgraph.services.patch import KEEP, Patch, given
 from opsgraph.services.rows import locked
 
 FIELDS = PROPERTY_FIELDS
@@ -220,14 +221,32 @@ async def update_property(
     session: AsyncSession,
     *,
     property_id: int,
-    changes: Mapping[str, Any],
+    customer_id: Patch[int | None] = KEEP,
+    label: Patch[str | None] = KEEP,
+    address_line1: Patch[str | None] = KEEP,
+    address_line2: Patch[str | None] = KEEP,
+    postal_code: Patch[str | None] = KEEP,
+    city: Patch[str | None] = KEEP,
+    country: Patch[str | None] = KEEP,
+    notes: Patch[str | None] = KEEP,
     actor: Principal,
 ) -> Property:
-    """Change the given fields (column name -> value; None clears an optional one), and
-    possibly the customer (see the module's rules). A change that changes nothing records
-    no audit event."""
+    """Change the given fields (None clears an optional one; the customer, label and
+    country can't be null), and possibly the customer (see the module's rules). A change
+    that changes nothing records no audit event."""
     actor.require(Permission.PROPERTY_WRITE)
-    values = checked(changes)
+    values = checked(
+        given(
+            customer_id=customer_id,
+            label=label,
+            address_line1=address_line1,
+            address_line2=address_line2,
+            postal_code=postal_code,
+            city=city,
+            country=country,
+            notes=notes,
+        )
+    )
     prop = await _locked(session, property_id, actor)
     changed = {name: value for name, value in values.items() if getattr(prop, name) != value}
     if not changed:

@@ -13,13 +13,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from opsgraph.auth.permissions import BUILTIN_ROLES, PERMISSIONS, PORTAL_SCOPED
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import Conflict, InvalidInput, InvalidState
 from opsgraph.models import Role, RolePermission, User, UserRole
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_text
+from opsgraph.services.patch import KEEP, Patch, mapped, required
 from opsgraph.services.rows import locked
 
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -89,7 +90,7 @@ def checked_permissions(given: Iterable[str], *, field: str = "permissions") -> 
 def check_grantable(permissions: Iterable[str], actor: Principal, *, field: str) -> None:
     """Nobody hands out a permission they don't hold themselves (roles, API key scopes);
     ``portal:scoped`` only narrows what a role's holders see, so anyone may give it."""
-    beyond = sorted(set(permissions) - actor.permissions - {Permission.PORTAL_SCOPED})
+    beyond = sorted(set(permissions) - actor.permissions - {PORTAL_SCOPED})
     if beyond:
         raise InvalidInput(
             f"you can't grant permissions you don't hold: {', '.join(beyond)}", field=[field]
@@ -101,7 +102,7 @@ async def holds_portal_role(session: AsyncSession, user_id: int) -> bool:
     found = await session.scalar(
         select(UserRole.user_id)
         .join(RolePermission, RolePermission.role_id == UserRole.role_id)
-        .where(UserRole.user_id == user_id, RolePermission.permission == Permission.PORTAL_SCOPED)
+        .where(UserRole.user_id == user_id, RolePermission.permission == PORTAL_SCOPED)
         .limit(1)
     )
     return found is not None
@@ -200,30 +201,40 @@ async def create_role(
     return role
 
 
+def _permission_set(permissions: list[str]) -> set[str]:
+    return set(checked_permissions(permissions))
+
+
 async def update_role(
     session: AsyncSession,
     *,
     role_id: int,
-    description: str | None = None,
-    permissions: list[str] | None = None,
+    description: Patch[str | None] = KEEP,
+    permissions: Patch[list[str] | None] = KEEP,
     actor: Principal,
 ) -> Role:
-    """Change a role's description and/or replace its permission set. Permissions added
-    must be held by the actor; the built-in admin role keeps every permission it has."""
+    """Change a role's description and/or replace its permission set (neither can be
+    null). Permissions added must be held by the actor; the built-in admin role keeps
+    every permission it has."""
     actor.require(Permission.ROLE_WRITE)
     actor.require_staff("change roles")
     checks = InputChecks()  # every broken input rule at once
+    new_description: Patch[str] = KEEP
+    wanted: Patch[set[str]] = KEEP
     with checks:
-        description = None if description is None else _check_description(description)
+        new_description = mapped(required(description, field="description"), _check_description)
     with checks:
-        wanted = None if permissions is None else set(checked_permissions(permissions))
+        wanted = mapped(
+            required(permissions, field="permissions"),
+            lambda given: set(checked_permissions(given)),
+        )
     checks.done()
     role = await _role_for_update(session, role_id)
     changes: dict[str, object] = {}
-    if description is not None and description != role.description:
-        changes["description"] = {"from": role.description, "to": description}
-        role.description = description
-    if wanted is not None:
+    if new_description is not KEEP and new_description != role.description:
+        changes["description"] = {"from": role.description, "to": new_description}
+        role.description = new_description
+    if wanted is not KEEP:
         current = await role_permissions(session, role.id)
         added, removed = sorted(wanted - current), sorted(current - wanted)
         if role.name == ADMIN_ROLE and removed:

@@ -45,6 +45,7 @@ from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
 from opsgraph.services.customer import lock_customer
+from opsgraph.services.patch import KEEP, Patch, mapped, required
 from opsgraph.services.role import holds_portal_role
 from opsgraph.services.rows import locked
 from opsgraph.services.transitions import TICKET
@@ -172,32 +173,35 @@ async def update_ticket(
     session: AsyncSession,
     *,
     ticket_id: int,
-    subject: str | None = None,
-    description: str | None = None,
-    priority: str | None = None,
+    subject: Patch[str | None] = KEEP,
+    description: Patch[str | None] = KEEP,
+    priority: Patch[str | None] = KEEP,
     actor: Principal,
 ) -> Ticket:
-    """Change the given fields (None: unchanged). Not on a closed ticket; portal users
+    """Change the given fields (none can be null). Not on a closed ticket; portal users
     change the subject and description only."""
     actor.require(Permission.TICKET_WRITE)
-    if priority is not None:
+    if priority is not KEEP:
         actor.require_staff("change a ticket's priority")
     checks = InputChecks()  # every broken input rule at once
+    new_subject: Patch[str] = KEEP
+    new_description: Patch[str] = KEEP
+    new_priority: Patch[str] = KEEP
     with checks:
-        new_subject = _subject(subject) if subject is not None else None
+        new_subject = mapped(required(subject, field="subject"), _subject)
     with checks:
-        new_description = _description(description) if description is not None else None
+        new_description = mapped(required(description, field="description"), _description)
     with checks:
-        new_priority = _priority(priority) if priority is not None else None
+        new_priority = mapped(required(priority, field="priority"), _priority)
     checks.done()
     ticket = await _ticket(session, ticket_id, actor)
     _open(ticket)
     before = snapshot(ticket, FIELDS)
-    if new_subject is not None:
+    if new_subject is not KEEP:
         ticket.subject = new_subject
-    if new_description is not None:
+    if new_description is not KEEP:
         ticket.description = new_description
-    if new_priority is not None:
+    if new_priority is not KEEP:
         ticket.priority = new_priority
     return await _saved(session, actor, ticket, "ticket.update", before)
 

@@ -28,6 +28,7 @@ from opsgraph.models import FinancialTransaction, TransactionKind
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_money, checked_text
+from opsgraph.services.patch import KEEP, Patch, given
 from opsgraph.services.rows import locked
 
 FIELDS = ("kind", "amount", "occurred_on", "description")
@@ -111,13 +112,18 @@ async def update_transaction(
     session: AsyncSession,
     *,
     transaction_id: int,
-    changes: Mapping[str, Any],
+    kind: Patch[str | None] = KEEP,
+    amount: Patch[Decimal | None] = KEEP,
+    occurred_on: Patch[dt.date | None] = KEEP,
+    description: Patch[str | None] = KEEP,
     actor: Principal,
 ) -> FinancialTransaction:
-    """Change the given fields (column name -> value). A change that changes nothing
-    records no audit event."""
+    """Change the given fields (kind, amount and date can't be null; a null description is
+    made empty). A change that changes nothing records no audit event."""
     _writer(actor)
-    values = checked(changes)
+    values = checked(
+        given(kind=kind, amount=amount, occurred_on=occurred_on, description=description)
+    )
     entry = await _unbooked(session, transaction_id)
     before = snapshot(entry, FIELDS)
     changed = {name: value for name, value in values.items() if getattr(entry, name) != value}

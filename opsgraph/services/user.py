@@ -1,6 +1,7 @@
-"""Users: registration (by an admin or open self-signup), profile and password changes,
-activation, role assignment, the link to a customer; the bootstrap admin and
-``opsgraph create-admin`` / ``create-user``.
+"""Users: registration (by an admin or open self-signup), the bootstrap admin and
+``opsgraph create-admin`` / ``create-user``, and the checks every change of a user makes.
+Profile and password changes, activation, role assignment and the link to a customer are
+in ``services.user_account``.
 
 The link of a user to a customer (``customer_id``) is what a portal user's scope is made
 of; only an actor with ``user:admin`` sets or clears it (on anyone, itself included).
@@ -11,13 +12,11 @@ Every function flushes, never commits: the caller owns the transaction. Failures
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import re
-import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,25 +25,19 @@ from opsgraph.auth.passwords import (
     PasswordRejected,
     check_password,
     hash_password_async,
-    verify_password,
 )
 from opsgraph.auth.principal import Principal
 from opsgraph.errors import (
     Conflict,
-    DomainError,
     InvalidInput,
-    InvalidState,
-    NotFound,
     Unauthenticated,
 )
-from opsgraph.graph.names import name_of
-from opsgraph.models import RefreshToken, Role, User, UserRole
+from opsgraph.models import Role, User, UserRole
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import audit
 from opsgraph.services.checks import InputChecks, checked_email, checked_text
-from opsgraph.services.customer import lock_customer
-from opsgraph.services.role import admins_kept, ensure_builtin_roles
-from opsgraph.services.rows import locked
+from opsgraph.services.customer_access import lock_customer
+from opsgraph.services.role import ensure_builtin_roles
 from opsgraph.settings import Settings
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -53,36 +46,18 @@ MAX_FULL_NAME = 200
 DEFAULT_ROLES = ("staff",)  # what userRegister gives when no roles are chosen (always, self-signup)
 
 
-class Keep(enum.Enum):
-    """An update's "leave it as it is" (where None means "clear it")."""
-
-    KEEP = "keep"
-
-
-KEEP = Keep.KEEP
-
-
-class WrongPassword(DomainError):
-    """``userChangePassword`` for oneself with a wrong current password."""
-
-    code = "INVALID_CREDENTIALS"
-
-    def __init__(self) -> None:
-        super().__init__("The current password is wrong.", field=["currentPassword"])
-
-
-def _check_full_name(full_name: str) -> str:
+def check_full_name(full_name: str) -> str:
     return checked_text(full_name, field="fullName", limit=MAX_FULL_NAME, label="full name")
 
 
-def _check_new_password(password: str, min_length: int, *, field: str) -> None:
+def check_new_password(password: str, min_length: int, *, field: str) -> None:
     try:
         check_password(password, min_length=min_length)
     except PasswordRejected as exc:
         raise InvalidInput(str(exc), field=[field]) from None
 
 
-def _unique_clash(error: IntegrityError, username: str | None, email: str | None) -> Conflict:
+def unique_clash(error: IntegrityError, username: str | None, email: str | None) -> Conflict:
     """The ``Conflict`` for a unique index that a concurrent request won the race for."""
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
     if constraint == "uq_user_username":
@@ -92,7 +67,7 @@ def _unique_clash(error: IntegrityError, username: str | None, email: str | None
     return Conflict("the change conflicts with another user")
 
 
-async def _check_free(
+async def check_free(
     session: AsyncSession, *, username: str | None, email: str | None, other_than: int | None
 ) -> None:
     clauses = []
@@ -140,9 +115,9 @@ async def create_user(
     with checks:
         address = checked_email(email)
     with checks:
-        full_name = _check_full_name(full_name)
+        full_name = check_full_name(full_name)
     with checks:
-        _check_new_password(password, min_password_length, field="password")
+        check_new_password(password, min_password_length, field="password")
     checks.done()
     role_ids = await ensure_builtin_roles(session)
     unknown = sorted({role for role in roles if role not in role_ids})
@@ -150,7 +125,7 @@ async def create_user(
         raise InvalidInput(f"unknown roles: {', '.join(unknown)}", field=["roles"])
     if customer_id is not None:
         await lock_customer(session, customer_id)
-    await _check_free(session, username=name, email=address, other_than=None)
+    await check_free(session, username=name, email=address, other_than=None)
     hashed = await hash_password_async(
         password, rounds=password_rounds, min_length=min_password_length, scheme=password_scheme
     )
@@ -165,7 +140,7 @@ async def create_user(
     try:
         await session.flush()
     except IntegrityError as exc:  # the same name or address, registered meanwhile
-        raise _unique_clash(exc, name, address) from None
+        raise unique_clash(exc, name, address) from None
     session.add_all(
         UserRole(user_id=user.id, role_id=role_ids[role]) for role in dict.fromkeys(roles)
     )
@@ -181,7 +156,7 @@ def _password_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _actor(actor: Principal | None) -> dict[str, Any]:
+def actor_fields(actor: Principal | None) -> dict[str, Any]:
     if actor is None:
         return {"actor": None, "actor_api_key": None}
     return {"actor": actor.user_id, "actor_api_key": actor.api_key_id}
@@ -243,7 +218,7 @@ async def register_user(
             "customer_id": customer_id,
             "self_signup": not admin,
         },
-        **_actor(actor),
+        **actor_fields(actor),
     )
     await session.flush()
     return user
@@ -338,204 +313,3 @@ async def ensure_bootstrap_admin(
         via="bootstrap",
     )
     return Bootstrap.CREATED
-
-
-async def _user_for_update(session: AsyncSession, user_id: int, *, field: str = "id") -> User:
-    return await locked(session, User, user_id, field=field)
-
-
-async def _end_sessions(
-    session: AsyncSession, user_id: int, *, keep: uuid.UUID | None = None
-) -> int:
-    """Revoke the user's refresh-token families (all but ``keep``); how many tokens."""
-    statement = (
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-    if keep is not None:
-        statement = statement.where(RefreshToken.family_id != keep)
-    result: Any = await session.execute(statement)
-    return int(result.rowcount or 0)
-
-
-async def update_user(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    email: str | None = None,
-    full_name: str | None = None,
-    customer_id: int | Keep | None = KEEP,
-    actor: Principal,
-) -> User:
-    """``userUpdate``: one's own email and full name, or anyone's with ``user:admin``; the
-    link to a customer (``customer_id``; None: unlinked) only with ``user:admin``."""
-    if user_id != actor.user_id or customer_id is not KEEP:
-        actor.require(Permission.USER_ADMIN)
-    checks = InputChecks()  # every broken input rule at once
-    with checks:
-        address = None if email is None else checked_email(email)
-    with checks:
-        name = None if full_name is None else _check_full_name(full_name)
-    checks.done()
-    user = await _user_for_update(session, user_id)
-    changes: dict[str, Any] = {}
-    if customer_id is not KEEP and customer_id != user.customer_id:
-        if customer_id is not None:
-            await lock_customer(session, customer_id)
-        changes["customer_id"] = {"from": user.customer_id, "to": customer_id}
-        user.customer_id = customer_id
-    if address is not None and address != user.email:
-        await _check_free(session, username=None, email=address, other_than=user.id)
-        changes["email"] = {"from": user.email, "to": address}
-        user.email = address
-    if name is not None and name != user.full_name:
-        changes["full_name"] = {"from": user.full_name, "to": name}
-        user.full_name = name
-    if changes:
-        try:
-            await session.flush()
-        except IntegrityError as exc:
-            raise _unique_clash(exc, None, user.email) from None
-        audit(
-            session,
-            "user.update",
-            entity_type="User",
-            entity_id=user.id,
-            changes=changes,
-            **_actor(actor),
-        )
-        await session.flush()
-    return user
-
-
-async def change_password(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    new_password: str,
-    current_password: str | None = None,
-    actor: Principal,
-    settings: Settings,
-    keep_session: uuid.UUID | None = None,
-) -> User:
-    """``userChangePassword``. For oneself the current password is required (and checked
-    with one bcrypt comparison); an actor with ``user:admin`` sets another user's without
-    it. The user's other signed-in sessions end (for oneself, all but ``keep_session``)."""
-    own = user_id == actor.user_id
-    if not own:
-        actor.require(Permission.USER_ADMIN)
-    _check_new_password(new_password, settings.password_min_length, field="newPassword")
-    user = await _user_for_update(session, user_id)
-    if own:
-        if current_password is None:
-            raise InvalidInput("give your current password to change it", field=["currentPassword"])
-        if not await asyncio.to_thread(verify_password, current_password, user.password_hash):
-            raise WrongPassword()
-    user.password_hash = await hash_password_async(
-        new_password,
-        rounds=settings.bcrypt_rounds,
-        min_length=settings.password_min_length,
-        scheme=settings.password_scheme,
-    )
-    ended = await _end_sessions(session, user.id, keep=keep_session if own else None)
-    audit(
-        session,
-        "user.password_change",
-        entity_type="User",
-        entity_id=user.id,
-        changes={"by_admin": not own, "refresh_tokens_revoked": ended},
-        **_actor(actor),
-    )
-    await session.flush()
-    return user
-
-
-async def set_user_active(
-    session: AsyncSession, *, user_id: int, active: bool, actor: Principal
-) -> User:
-    """``userActivate`` / ``userDeactivate`` (``user:admin``). A deactivated user's access
-    tokens and API keys stop working on the next request (every request checks), and
-    their refresh tokens are revoked. The last active administrator stays active."""
-    actor.require(Permission.USER_ADMIN)
-    async with admins_kept(session):
-        user = await _user_for_update(session, user_id)
-        if user.is_active == active:
-            state = "active" if active else "inactive"
-            raise InvalidState(f"{name_of(user)} is already {state}", field=["id"])
-        user.is_active = active
-        ended = 0 if active else await _end_sessions(session, user.id)
-    audit(
-        session,
-        "user.activate" if active else "user.deactivate",
-        entity_type="User",
-        entity_id=user.id,
-        changes={"username": user.username, "refresh_tokens_revoked": ended},
-        **_actor(actor),
-    )
-    await session.flush()
-    return user
-
-
-async def _role_named(session: AsyncSession, name: str) -> Role:
-    role = await session.scalar(select(Role).where(Role.name == name.strip().lower()))
-    if role is None:
-        raise NotFound(f"no role named {name!r}", field=["role"])
-    return role
-
-
-async def _holds(session: AsyncSession, user_id: int, role_id: int) -> bool:
-    found = await session.scalar(
-        select(UserRole.user_id).where(UserRole.user_id == user_id, UserRole.role_id == role_id)
-    )
-    return found is not None
-
-
-async def assign_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
-    """``userAssignRole`` (``user:admin``): give the user the role named ``role``."""
-    actor.require(Permission.USER_ADMIN)
-    user = await _user_for_update(session, user_id, field="userId")
-    found = await _role_named(session, role)
-    if await _holds(session, user.id, found.id):
-        raise Conflict(f"user {user.username!r} already holds role {found.name!r}", field=["role"])
-    session.add(UserRole(user_id=user.id, role_id=found.id))
-    try:
-        await session.flush()
-    except IntegrityError:  # the role was deleted meanwhile
-        raise NotFound(f"no role named {role!r}", field=["role"]) from None
-    audit(
-        session,
-        "user.role_assign",
-        entity_type="User",
-        entity_id=user.id,
-        changes={"username": user.username, "role": found.name},
-        **_actor(actor),
-    )
-    await session.flush()
-    return user
-
-
-async def remove_role(session: AsyncSession, *, user_id: int, role: str, actor: Principal) -> User:
-    """``userRemoveRole`` (``user:admin``). Refused when it would take ``user:admin`` from
-    the last active user holding it."""
-    actor.require(Permission.USER_ADMIN)
-    async with admins_kept(session):
-        user = await _user_for_update(session, user_id, field="userId")
-        found = await _role_named(session, role)
-        removed = await session.execute(
-            delete(UserRole).where(UserRole.user_id == user.id, UserRole.role_id == found.id)
-        )
-        if not getattr(removed, "rowcount", 0):
-            raise InvalidState(
-                f"user {user.username!r} doesn't hold role {found.name!r}", field=["role"]
-            )
-    audit(
-        session,
-        "user.role_remove",
-        entity_type="User",
-        entity_id=user.id,
-        changes={"username": user.username, "role": found.name},
-        **_actor(actor),
-    )
-    await session.flush()
-    return user

@@ -17,7 +17,7 @@ resolved addresses again at send time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -34,6 +34,7 @@ from opsgraph.models import Customer, DeliveryStatus, Event, WebhookDelivery, We
 from opsgraph.permissions import Permission
 from opsgraph.services.audit import record, snapshot
 from opsgraph.services.checks import InputChecks, checked_text
+from opsgraph.services.patch import KEEP, Patch, given
 from opsgraph.services.rows import locked
 from opsgraph.webhooks.addresses import check_url
 from opsgraph.webhooks.signing import new_secret
@@ -144,28 +145,39 @@ async def update_webhook_endpoint(
     session: AsyncSession,
     *,
     endpoint_id: int,
-    changes: Mapping[str, Any],
+    url: Patch[str | None] = KEEP,
+    event_types: Patch[list[str] | None] = KEEP,
+    description: Patch[str | None] = KEEP,
+    active: Patch[bool | None] = KEEP,
+    customer_id: Patch[int | None] = KEEP,
     allow_insecure: bool,
     actor: Principal,
 ) -> WebhookEndpoint:
-    """``webhookEndpointUpdate``: the fields given in ``changes`` (``url``,
-    ``event_types``, ``description``, ``active``, ``customer_id``; ``customer_id`` None
-    unscopes it). Turning an endpoint on again clears why the server turned it off."""
+    """``webhookEndpointUpdate``: the fields given (``customer_id`` None unscopes it; the
+    others can't be null). Turning an endpoint on again clears why the server turned it
+    off."""
     _authorise(actor)
+    changes = given(
+        url=url,
+        event_types=event_types,
+        description=description,
+        active=active,
+        customer_id=customer_id,
+    )
     checks = InputChecks()  # every broken input rule at once
-    given: dict[str, Any] = {}
+    given_values: dict[str, Any] = {}
     for name in ("url", "event_types", "description", "active"):
         if name in changes and changes[name] is None:
             checks.add(InvalidInput(f"{_camel(name)} can't be null", field=[_camel(name)]))
         elif name in changes:
             with checks:
-                given[name] = _checked_change(name, changes[name], allow_insecure, actor)
+                given_values[name] = _checked_change(name, changes[name], allow_insecure, actor)
     checks.done()
     endpoint = await _endpoint(session, endpoint_id)
     before = snapshot(endpoint, AUDITED)
     for name in ("url", "event_types", "description"):
-        if name in given:
-            setattr(endpoint, name, given[name])
+        if name in given_values:
+            setattr(endpoint, name, given_values[name])
     if "customer_id" in changes:
         endpoint.customer_id = await _checked_customer(session, changes["customer_id"])
     if "active" in changes:

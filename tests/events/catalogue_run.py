@@ -71,7 +71,7 @@ async def run_catalogue(session: AsyncSession, actor: Principal) -> Ran:
     )
     ran.customer_id = made.id
     await customers.update_customer(
-        session, customer_id=made.id, changes={"phone": "+46 8 123 456"}, actor=actor
+        session, customer_id=made.id, phone="+46 8 123 456", actor=actor
     )
     product = await products.create_product(
         session,

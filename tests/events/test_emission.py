@@ -214,7 +214,7 @@ async def test_upserts_emit_created_then_updated_and_nothing_for_a_resend(
     assert updated.data["changes"] == {"name": {"from": "Upserted", "to": "Upserted AB"}}
     # an update to the same values emits nothing either
     await customers.update_customer(
-        session, customer_id=first.customer.id, changes={"name": "Upserted AB"}, actor=actor
+        session, customer_id=first.customer.id, name="Upserted AB", actor=actor
     )
     assert len(await emitted(session)) == before + 2
 

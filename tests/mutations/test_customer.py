@@ -349,6 +349,23 @@ async def test_update_may_clear_and_change_external_id(
     assert ok(await gql(UPDATE, variables), "customerUpdate")["customer"]["externalId"] == "ERP-2"
 
 
+async def test_update_keeps_what_is_left_out_and_clears_what_is_null(
+    gql: GraphQLClient, session: AsyncSession
+) -> None:
+    customer_id = await make_customer(
+        session, "Mine", external_id="ERP-7", email="a@example.com", phone="42", org_no="556"
+    )
+    variables = {"input": {"id": gid("Customer", customer_id), "phone": None, "orgNo": "557"}}
+    customer = ok(await gql(UPDATE, variables), "customerUpdate")["customer"]
+    assert (
+        customer["name"],
+        customer["externalId"],
+        customer["email"],
+        customer["phone"],
+        customer["orgNo"],
+    ) == ("Mine", "ERP-7", "a@example.com", None, "557")
+
+
 # --- customerUpsert -------------------------------------------------------------------------
 
 

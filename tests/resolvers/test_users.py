@@ -15,6 +15,7 @@ from opsgraph.auth.principal import Principal
 from opsgraph.graph.ids import to_global_id
 from opsgraph.models import RefreshToken, User
 from opsgraph.services import user as user_service
+from opsgraph.services import user_account
 from opsgraph.services.role import LastAdmin
 from tests.resolvers.accounts import (
     PASSWORD,
@@ -178,7 +179,7 @@ async def test_a_username_taken_meanwhile_is_a_conflict_too(
     async def nothing_found(*args: Any, **kwargs: Any) -> None:
         return None
 
-    monkeypatch.setattr(user_service, "_check_free", nothing_found)  # as if raced
+    monkeypatch.setattr(user_service, "check_free", nothing_found)  # as if raced
     before = await users(session)
     for overrides, field in [
         ({"username": "root"}, "username"),
@@ -445,7 +446,7 @@ async def test_two_admins_cannot_deactivate_each_other_at_once(fresh_database_ur
         async def deactivate(actor: Principal, target: int) -> str:
             try:
                 async with AsyncSession(engine) as session, session.begin():
-                    await user_service.set_user_active(
+                    await user_account.set_user_active(
                         session, user_id=target, active=False, actor=actor
                     )
                     await asyncio.sleep(0.2)  # hold the transaction open: the other one waits

@@ -262,6 +262,21 @@ async def test_rotation_without_overlap_drops_the_old_secret_at_once(
     assert signing_secrets(row, dt.datetime.now(dt.UTC)) == [payload["secret"]]
 
 
+async def test_update_keeps_the_customer_left_out(
+    api: Api, admin: Caller, session: AsyncSession
+) -> None:
+    customer = Customer(name="Nordic Sales")
+    session.add(customer)
+    await session.flush()
+    customer_gid = to_global_id("Customer", customer.id)
+    endpoint = (await created(api, admin, customerId=customer_gid))["webhookEndpoint"]
+    keep = {"input": {"id": endpoint["id"], "description": "renamed"}}
+    payload = (await api.data(UPDATE, keep, token=admin.token))["webhookEndpointUpdate"]
+    assert payload["errors"] == []
+    assert payload["webhookEndpoint"]["customer"] == {"id": customer_gid, "name": "Nordic Sales"}
+    assert payload["webhookEndpoint"]["description"] == "renamed"
+
+
 async def test_update_changes_what_is_given(api: Api, admin: Caller, session: AsyncSession) -> None:
     customer = Customer(name="Nordic Sales")
     session.add(customer)
