@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Executable, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from opsgraph.graph import money
 from opsgraph.loaders.sql import key_array
 from opsgraph.models import (
     Invoice,
@@ -20,26 +21,13 @@ from opsgraph.models import (
 
 
 def invoice_amount_paid(keys: Sequence[Any]) -> Executable:
-    return (
-        select(Payment.invoice_id, func.sum(Payment.amount))
-        .where(Payment.invoice_id == key_array(keys, Payment.invoice_id))
-        .group_by(Payment.invoice_id)
-    )
-
-
-def _paid_per_invoice() -> Any:
-    return (
-        select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
-        .group_by(Payment.invoice_id)
-        .subquery()
-    )
+    return money.paid_by_invoice().where(Payment.invoice_id == key_array(keys, Payment.invoice_id))
 
 
 def customer_outstanding_balance(keys: Sequence[Any]) -> Executable:
-    paid = _paid_per_invoice()
-    owed = Invoice.total - func.coalesce(paid.c.paid, 0)
+    paid = money.paid_by_invoice().subquery()
     return (
-        select(Invoice.customer_id, func.sum(owed))
+        select(Invoice.customer_id, func.sum(money.balance_due_sql(paid.c.paid)))
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(Invoice.customer_id == key_array(keys, Invoice.customer_id))
         .where(Invoice.status == InvoiceStatus.sent.value)

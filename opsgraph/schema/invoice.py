@@ -8,28 +8,16 @@ from typing import Any
 
 import strawberry
 
+from opsgraph.graph import money
 from opsgraph.loaders import computed
 from opsgraph.schema.enums import InvoiceStatus, PaymentMethod, TransactionKind
 from opsgraph.schema.fields import batched, from_row, history_of, many, node_id, one
 from opsgraph.schema.node import Node
 from opsgraph.services.transitions import INVOICE
 
-ZERO = Decimal("0.00")
-
-
-def _balance_due(root: Any, paid: Decimal) -> Decimal:
-    if root.status == "void":
-        return ZERO
-    balance: Decimal = root.total - paid
-    return balance
-
 
 def _invoice_transitions(root: Any) -> list[str]:
     return INVOICE.available(root.status)
-
-
-def _is_overdue(root: Any, paid: Decimal) -> bool:
-    return bool(root.status == "sent" and root.due_date < dt.date.today() and root.total > paid)
 
 
 @strawberry.type(description="An invoice sent (or to be sent) to a customer.")
@@ -55,21 +43,24 @@ class Invoice(Node):
         "Invoice", "lines", "The lines invoiced: the order's (none when not made from an order)."
     )
     amount_paid = batched(
-        computed.invoice_amount_paid, Decimal, "Sum of the invoice's payments.", default=ZERO
+        computed.invoice_amount_paid,
+        Decimal,
+        "Sum of the invoice's payments.",
+        default=money.ZERO,
     )
     balance_due = batched(
         computed.invoice_amount_paid,
         Decimal,
         "What is still owed: total - amountPaid (0 when void).",
-        default=ZERO,
-        derive=_balance_due,
+        default=money.ZERO,
+        derive=money.balance_due,
     )
     is_overdue = batched(
         computed.invoice_amount_paid,
         bool,
         "Sent, past its due date and not fully paid.",
-        default=ZERO,
-        derive=_is_overdue,
+        default=money.ZERO,
+        derive=money.is_overdue,
     )
     history = history_of("Invoice")
     available_transitions = from_row(

@@ -27,6 +27,7 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import diff, fields_of
+from opsgraph.graph import clock, money
 from opsgraph.graph.names import enum_value, name_of, named
 from opsgraph.models import (
     Invoice,
@@ -253,7 +254,7 @@ async def create_invoice_from_order(
     unless ``due_date``. The order's lines are the invoice's (``Invoice.lines``)."""
     actor.require(Permission.INVOICE_WRITE)
     actor.require_staff("write invoices")
-    issued = issued_date if issued_date is not None else dt.date.today()
+    issued = issued_date if issued_date is not None else clock.today()
     due = _due_date(issued, due_date, payment_terms_days)
     _check_due(issued, due)
     # the order's lock makes two invoices of one order take turns (and waits for a cancel)
@@ -356,9 +357,7 @@ async def void_invoice(
         )
     count, paid = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(Payment.amount), 0)).where(
-                Payment.invoice_id == invoice.id
-            )
+            select(func.count(), money.paid_sum()).where(Payment.invoice_id == invoice.id)
         )
     ).one()
     if count:

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.auth.principal import Principal
@@ -26,6 +26,7 @@ from opsgraph.errors import (
 )
 from opsgraph.events.emit import emit
 from opsgraph.events.payload import fields_of
+from opsgraph.graph import clock, money
 from opsgraph.graph.names import enum_value, name_of
 from opsgraph.models import (
     FinancialTransaction,
@@ -88,13 +89,6 @@ def _check_payable(invoice: Invoice) -> None:
         )
 
 
-async def amount_paid(session: AsyncSession, invoice_id: int) -> Decimal:
-    paid = await session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == invoice_id)
-    )
-    return Decimal(paid or 0)
-
-
 async def record_payment(
     session: AsyncSession,
     *,
@@ -118,7 +112,7 @@ async def record_payment(
     with checks:
         reference = checked_text(reference, field="reference", limit=MAX_REFERENCE, blank=False)
     with checks:
-        when_paid = _checked_paid_at(paid_at, dt.datetime.now(dt.UTC))
+        when_paid = _checked_paid_at(paid_at, clock.now())
     checks.done()
 
     invoice = await invoice_for_update(session, invoice_id, field="invoiceId")
@@ -132,8 +126,8 @@ async def record_payment(
     )
     if taken is not None:
         raise duplicate
-    paid = await amount_paid(session, invoice.id)
-    balance = invoice.total - paid
+    paid = Decimal(await session.scalar(money.amount_paid(invoice.id)) or 0)
+    balance = money.balance_due(invoice, paid)
     if amount > balance:
         raise PaymentExceedsBalance(
             f"the payment of {amount} is more than {name_of(invoice)} still owes: "

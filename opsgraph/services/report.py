@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opsgraph.errors import InvalidInput, NotFound
+from opsgraph.graph import clock, money
 from opsgraph.loaders.sql import Scope, in_scope
 from opsgraph.models import (
     Customer,
@@ -26,8 +27,6 @@ from opsgraph.models import (
     Ticket,
     TimeEntry,
 )
-
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -58,16 +57,13 @@ async def customer_statement(
     )
     if found is None:
         raise NotFound("no such customer", field=["customerId"])
-    paid = (
-        select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
-        .group_by(Payment.invoice_id)
-        .subquery()
-    )
+    paid = money.paid_by_invoice().subquery()
     row = (
         await session.execute(
             select(
                 func.coalesce(func.sum(Invoice.total), 0),
                 func.coalesce(func.sum(paid.c.paid), 0),
+                func.coalesce(func.sum(money.balance_due_sql(paid.c.paid)), 0),
                 func.count(Invoice.id),
             )
             .outerjoin(paid, paid.c.invoice_id == Invoice.id)
@@ -79,12 +75,12 @@ async def customer_statement(
             )
         )
     ).one()
-    invoiced, paid_total, count = Decimal(row[0]), Decimal(row[1]), int(row[2])
+    invoiced, paid_total, outstanding = (Decimal(value) for value in row[:3])
     return StatementTotals(
-        invoiced=invoiced.quantize(ZERO),
-        paid=paid_total.quantize(ZERO),
-        outstanding=(invoiced - paid_total).quantize(ZERO),
-        invoice_count=count,
+        invoiced=invoiced.quantize(money.ZERO),
+        paid=paid_total.quantize(money.ZERO),
+        outstanding=outstanding.quantize(money.ZERO),
+        invoice_count=int(row[3]),
     )
 
 
@@ -105,7 +101,7 @@ async def daily_kpis(
 ) -> DailyKpis:
     """Orders placed (not cancelled) and their value, payments received, tickets opened and
     resolved (with the mean hours from opening to resolving), billable minutes logged."""
-    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    start = clock.day_start(day)
     end = start + dt.timedelta(days=1)
 
     def within(column: Any) -> ColumnElement[bool]:
@@ -115,9 +111,7 @@ async def daily_kpis(
     orders = select(
         func.count().filter(live), func.coalesce(func.sum(Order.total).filter(live), 0)
     ).where(within(Order.placed_at), *in_scope("Order", scope))
-    payments = select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        within(Payment.paid_at), *in_scope("Payment", scope)
-    )
+    payments = select(money.paid_sum()).where(within(Payment.paid_at), *in_scope("Payment", scope))
     opened = (
         select(func.count())
         .select_from(Ticket)
@@ -135,8 +129,8 @@ async def daily_kpis(
     return DailyKpis(
         date=day,
         orders_placed=int(order_row[0]),
-        revenue=Decimal(order_row[1]).quantize(ZERO),
-        payments_received=Decimal(await session.scalar(payments) or 0).quantize(ZERO),
+        revenue=Decimal(order_row[1]).quantize(money.ZERO),
+        payments_received=Decimal(await session.scalar(payments) or 0).quantize(money.ZERO),
         tickets_opened=int(await session.scalar(opened) or 0),
         tickets_resolved=int(resolved_row[0]),
         mean_resolution_hours=round(float(resolved_row[1]), 2) if resolved_row[1] else None,

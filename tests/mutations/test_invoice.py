@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from opsgraph.graph import clock
 from opsgraph.models import AuditEvent, Customer, Invoice, Order, OrderLine, Product, Property
 from opsgraph.services import invoice as invoice_service
 from tests.conftest import GraphQLClient, create_and_sign_in
@@ -301,7 +302,7 @@ async def test_create_from_order_copies_the_order(
     payload = body["data"]["invoiceCreateFromOrder"]
     assert payload["errors"] == []
     invoice = payload["invoice"]
-    today = dt.date.today()
+    today = clock.today()
     assert invoice["number"] == f"INV-{today.year}-00001"
     assert invoice["status"] == "DRAFT"
     assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == ("250.50", "62.62", "313.12")
@@ -419,7 +420,7 @@ async def test_the_unique_index_is_the_last_line_and_the_number_is_given_back(
         body["data"]["invoiceCreateFromOrder"], "ALREADY_INVOICED", ["orderId"]
     )
     assert await billing_state(session) == before
-    today = dt.date.today()
+    today = clock.today()
     issued = {"issuedDate": today.isoformat(), "dueDate": today.isoformat()}
     other = await create(gql, create_input(customer, **issued))
     next_one = int(number.rsplit("-", 1)[1]) + 1
